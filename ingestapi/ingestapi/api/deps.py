@@ -1,0 +1,32 @@
+"""Annotated dependencies: routes ask for a service, the container on app.state provides it."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from ingestapi.config import IngestSettings
+from ingestapi.container import Container
+from ingestapi.service.images import ImageService
+from ingestapi.service.ingest import IngestService
+
+
+def _container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+def _ingest(request: Request) -> IngestService:
+    return _container(request).ingest()
+
+
+def _images(request: Request) -> ImageService:
+    return _container(request).images()
+
+
+def _settings(request: Request) -> IngestSettings:
+    return _container(request).settings()
+
+
+IngestDep = Annotated[IngestService, Depends(_ingest)]
+ImagesDep = Annotated[ImageService, Depends(_images)]
+SettingsDep = Annotated[IngestSettings, Depends(_settings)]

@@ -1,0 +1,29 @@
+"""Response bodies of ingestapi (DESIGN.md, "Contracts")."""
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class JobAccepted(BaseModel):
+    job_id: str | None = Field(
+        description="poll GET /api/v1/ingest/jobs/{job_id}; null if rejected"
+    )
+    image_id: str | None
+    filename: str
+    state: str = Field(description="queued | duplicate | rejected")
+    problem: dict[str, Any] | None = Field(default=None, description="RFC 9457 body if rejected")
+
+
+class IngestResponse(BaseModel):
+    jobs: list[JobAccepted]
+
+
+class JobStatus(BaseModel):
+    job_id: str
+    state: str
+    image_id: str | None
+    filename: str | None
+    error: str | None
+    created_at: int
+    updated_at: int

@@ -1,0 +1,83 @@
+"""``/api/v1/ingest``: upload images, follow their jobs, delete images."""
+
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from shared.uploads import receive_request_files
+from shared.web import problem, problem_response
+
+from ingestapi.api.deps import ImagesDep, IngestDep, SettingsDep
+from ingestapi.api.models import IngestResponse, JobAccepted, JobStatus
+from ingestapi.service.ingest import REJECTED
+
+router = APIRouter(prefix="/api/v1/ingest", tags=["ingest"])
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=IngestResponse,
+    responses={202: {"description": "one job (or per-file problem) per file"}},
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "files": {
+                                "type": "array",
+                                "items": {"type": "string", "format": "binary"},
+                            }
+                        },
+                        "required": ["files"],
+                    }
+                }
+            },
+            "required": True,
+        }
+    },
+)
+async def ingest(request: Request, service: IngestDep, settings: SettingsDep) -> JSONResponse:
+    files = await receive_request_files(
+        request,
+        field_name="files",
+        max_bytes=settings.ingest.max_bytes,
+        max_files=settings.ingest.max_files,
+    )
+    try:
+        outcomes = await service.ingest(files)
+    finally:
+        for part in files:
+            part.close()
+    jobs = [JobAccepted(**vars(o)) for o in outcomes]
+    if all(job.state == REJECTED for job in jobs):
+        return _all_rejected(jobs)
+    return JSONResponse(IngestResponse(jobs=jobs).model_dump(), status_code=202)
+
+
+def _all_rejected(jobs: list[JobAccepted]) -> JSONResponse:
+    """No file was accepted: answer the problem itself, listing each file's."""
+    problems = [{"filename": job.filename, **(job.problem or {})} for job in jobs]
+    statuses = {p["status"] for p in problems}
+    if len(problems) == 1 or len(statuses) == 1:
+        first = problems[0]
+        detail = (
+            first["detail"] if len(problems) == 1 else f"no file was accepted: {first['detail']}"
+        )
+        body = problem(first["status"], first["title"], detail, first["type"].rsplit(":", 1)[-1])
+    else:
+        body = problem(422, "No file accepted", "every file was rejected; see errors", "rejected")
+    return problem_response({**body, "errors": problems})
+
+
+@router.get("/jobs/{job_id}", response_model=JobStatus)
+async def job_status(job_id: str, images: ImagesDep) -> JobStatus:
+    job = await run_in_threadpool(images.job, job_id)
+    return JobStatus(**{**vars(job), "state": job.state.value})
+
+
+@router.delete("/images/{image_id}", status_code=204)
+async def delete_image(image_id: str, images: ImagesDep) -> Response:
+    await run_in_threadpool(images.delete, image_id)
+    return Response(status_code=204)

@@ -1,0 +1,31 @@
+"""ingestapi's settings: conf/common.yaml, conf/ingestapi.yaml, then env (``INGEST__MAX_BYTES``)."""
+
+from typing import ClassVar
+
+from pydantic import BaseModel, Field
+from shared.config import (
+    HttpSettings,
+    MilvusSettings,
+    MinioSettings,
+    RedisSettings,
+    ServiceSettings,
+)
+
+
+class IngestLimits(BaseModel):
+    max_bytes: int = Field(
+        default=20_000_000, ge=1, description="per file, enforced while streaming"
+    )
+    max_pixels: int = Field(default=50_000_000, ge=1, description="checked from the header")
+    max_files: int = Field(default=100, ge=1, description="files in one request")
+    job_ttl_s: int = Field(default=7 * 24 * 3600, ge=60)
+
+
+class IngestSettings(ServiceSettings):
+    service: ClassVar[str] = "ingestapi"
+
+    http: HttpSettings = HttpSettings(port=8000)
+    minio: MinioSettings = MinioSettings()
+    redis: RedisSettings = RedisSettings()
+    milvus: MilvusSettings = MilvusSettings()
+    ingest: IngestLimits = IngestLimits()

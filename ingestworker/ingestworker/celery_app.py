@@ -1,0 +1,36 @@
+"""The Celery app, built from settings by ``python -m ingestworker`` (none at import time)."""
+
+from celery import Celery
+from shared.jobs import INGEST_QUEUE, INGEST_TASK
+
+from ingestworker.config import WorkerSettings
+
+
+def create_celery(settings: WorkerSettings) -> Celery:
+    app = Celery("ingestworker", broker=settings.redis.url, include=["ingestworker.tasks"])
+    options = settings.worker
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_track_started=True,
+        task_ignore_result=True,  # job state lives in our own records (shared.jobs)
+        task_default_queue=INGEST_QUEUE,
+        task_serializer="json",
+        accept_content=["json"],
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={
+            "visibility_timeout": options.visibility_timeout_s,
+            "unacked_restore_interval": 2,
+            "unacked_restore_throttle": 1,
+        },
+        task_annotations={
+            INGEST_TASK: {
+                "max_retries": options.max_retries,
+                "retry_backoff_max": options.retry_backoff_max_s,
+            }
+        },
+        worker_hijack_root_logger=False,
+        worker_redirect_stdouts=False,
+    )
+    return app

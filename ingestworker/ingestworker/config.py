@@ -1,0 +1,35 @@
+"""ingestworker's settings: conf/common.yaml, conf/ingestworker.yaml, then env (``WORKER__*``)."""
+
+from typing import ClassVar
+
+from pydantic import BaseModel, Field
+from shared.config import (
+    MilvusSettings,
+    MinioSettings,
+    ModelSettings,
+    RedisSettings,
+    ServiceSettings,
+)
+
+
+class WorkerOptions(BaseModel):
+    concurrency: int = Field(default=8, ge=1, description="jobs in flight (threads)")
+    batch_wait_ms: int = Field(default=25, ge=0, description="how long a batch waits to fill")
+    max_pixels: int = Field(default=50_000_000, ge=1)
+    max_retries: int = Field(default=10, ge=0, description="for dependency outages")
+    retry_backoff_max_s: int = Field(default=60, ge=1)
+    # Celery's Redis transport re-delivers unacked tasks after this; keep it far above the
+    # longest task, or healthy running tasks run twice (NOTES.md).
+    visibility_timeout_s: int = Field(default=3600, ge=5)
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8003, ge=0, le=65535, description="/healthz /readyz /metrics")
+
+
+class WorkerSettings(ServiceSettings):
+    service: ClassVar[str] = "ingestworker"
+
+    minio: MinioSettings = MinioSettings()
+    redis: RedisSettings = RedisSettings()
+    milvus: MilvusSettings = MilvusSettings()
+    model: ModelSettings = ModelSettings()
+    worker: WorkerOptions = WorkerOptions()

@@ -1,0 +1,36 @@
+"""ingestworker's object graph, built in the worker process by ``python -m ingestworker``."""
+
+import redis
+from dependency_injector import containers, providers
+from shared.embedding import ClipEmbedder
+from shared.jobs import JobStore
+from shared.storage import ObjectStore
+from shared.vectors import VectorStore
+
+from ingestworker.config import WorkerSettings
+from ingestworker.service.batcher import EmbeddingBatcher
+from ingestworker.service.pipeline import IngestPipeline
+
+
+class Container(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=WorkerSettings)
+
+    redis_client = providers.Singleton(redis.Redis.from_url, settings.provided.redis.url)
+    objects = providers.Singleton(ObjectStore, settings.provided.minio)
+    vectors = providers.Singleton(VectorStore, settings.provided.milvus)
+    jobs = providers.Singleton(JobStore, redis_client)
+    embedder = providers.Singleton(ClipEmbedder, settings.provided.model)
+    batcher = providers.Singleton(
+        EmbeddingBatcher,
+        embedder=embedder,
+        max_batch=settings.provided.model.batch_size,
+        max_wait_ms=settings.provided.worker.batch_wait_ms,
+    )
+    pipeline = providers.Singleton(
+        IngestPipeline,
+        objects=objects,
+        vectors=vectors,
+        jobs=jobs,
+        batcher=batcher,
+        max_pixels=settings.provided.worker.max_pixels,
+    )

@@ -1,0 +1,23 @@
+"""``python -m ingestworker.prefetch``: fetch the configured model's weights into the cache.
+
+Run once where the model hub is reachable (``make docker-init`` does), so services start warm.
+"""
+
+from shared.embedding import ClipEmbedder
+from shared.logging import configure_logging, get_logger
+
+from ingestworker.config import WorkerSettings
+
+
+def main() -> None:
+    settings = WorkerSettings()
+    configure_logging(settings.log, "prefetch")
+    embedder = ClipEmbedder(settings.model)
+    embedder.load()
+    get_logger("prefetch").info(
+        "model cached", model=embedder.identity.key, cache=settings.model.cache_dir
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""The one task: a thin wrapper around the pipeline. Job states follow Celery's outcome.
+
+Dependency outages (MinIO, Milvus, Redis unreachable) retry with exponential backoff; a bad image
+fails at once with its reason; anything else fails with a generic reason and a logged traceback.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Task, shared_task
+from dependency_injector.wiring import Provide, inject
+from shared.domain import JobState, staging_key
+from shared.errors import DependencyUnavailable, ImageSearchError, InvalidImage
+from shared.jobs import INGEST_TASK, JobStore
+from shared.logging import get_logger
+from shared.storage import ObjectStore
+
+from ingestworker.container import Container
+from ingestworker.service.pipeline import IngestPipeline
+
+log = get_logger(__name__)
+
+
+class IngestTask(Task):  # type: ignore[misc]
+    @inject
+    def on_retry(
+        self,
+        exc: Exception,
+        task_id: str,
+        args: Any,
+        kwargs: dict[str, Any],
+        einfo: Any,
+        jobs: JobStore = Provide[Container.jobs],
+    ) -> None:
+        log.warning(
+            "retrying", job_id=kwargs["job_id"], error=str(exc), retries=self.request.retries
+        )
+        try:
+            jobs.set_state(kwargs["job_id"], JobState.QUEUED, f"retrying: {exc}")
+        except DependencyUnavailable:
+            pass  # Redis itself is the outage; the record catches up on the next attempt
+
+    @inject
+    def on_failure(
+        self,
+        exc: Exception,
+        task_id: str,
+        args: Any,
+        kwargs: dict[str, Any],
+        einfo: Any,
+        jobs: JobStore = Provide[Container.jobs],
+        objects: ObjectStore = Provide[Container.objects],
+    ) -> None:
+        if isinstance(exc, DependencyUnavailable):
+            reason = f"{exc.dependency} stayed unavailable after {self.request.retries} retries"
+        elif isinstance(exc, ImageSearchError):
+            reason = exc.detail
+        else:
+            reason = "internal error while processing the image"
+        log.error("job failed", job_id=kwargs["job_id"], reason=reason, error=type(exc).__name__)
+        jobs.set_state(kwargs["job_id"], JobState.FAILED, reason)
+        if isinstance(exc, InvalidImage):
+            objects.delete(staging_key(kwargs["image_id"]))  # nothing of a bad image stays
+
+
+@shared_task(
+    bind=True,
+    base=IngestTask,
+    name=INGEST_TASK,
+    acks_late=True,
+    autoretry_for=(DependencyUnavailable,),
+    retry_backoff=True,
+    retry_jitter=True,
+)
+@inject
+def process_image(
+    self: Task,
+    job_id: str,
+    image_id: str,
+    filename: str,
+    pipeline: IngestPipeline = Provide[Container.pipeline],
+) -> str:
+    return pipeline.process(job_id, image_id, filename).value

@@ -1,0 +1,115 @@
+"""One settings loader for every Python service.
+
+Precedence, highest first: keyword arguments, environment variables (``__`` nests:
+``MILVUS__URI=http://milvus:19530``), ``conf/<service>.yaml``, ``conf/common.yaml``, field defaults.
+The conf directory is ``$CONF_DIR`` or ``./conf``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import yaml
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+
+class MinioSettings(BaseModel):
+    endpoint: str = "127.0.0.1:9000"
+    access_key: str = "minioadmin"
+    secret_key: str = "minioadmin"
+    bucket: str = "images"
+    secure: bool = False
+    timeout_s: float = 10.0
+
+
+class RedisSettings(BaseModel):
+    url: str = "redis://127.0.0.1:6379/0"
+
+
+class MilvusSettings(BaseModel):
+    uri: str = "http://127.0.0.1:19530"
+    token: str = ""
+    alias: str = "images"
+    timeout_s: float = 10.0
+
+
+class ModelSettings(BaseModel):
+    """Which OpenCLIP model makes the vectors. ``pretrained`` is an OpenCLIP tag or a local file."""
+
+    name: str = "ViT-B-32"
+    pretrained: str = "laion2b_s34b_b79k"
+    cache_dir: str = "data/models"
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    batch_size: int = Field(default=32, ge=1, le=1024)
+    threads: int = Field(default=0, ge=0, description="torch CPU threads; 0 = torch's default")
+
+
+class HttpSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+
+
+class LogSettings(BaseModel):
+    level: str = "INFO"
+    json_output: bool | None = Field(default=None, description="None = JSON unless stderr is a TTY")
+
+
+def conf_dir() -> Path:
+    return Path(os.environ.get("CONF_DIR", "conf"))
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    data = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: top level must be a mapping")
+    return data
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+class _YamlSource(PydanticBaseSettingsSource):
+    def __init__(self, settings_cls: type[BaseSettings], service: str) -> None:
+        super().__init__(settings_cls)
+        directory = conf_dir()
+        self._data = _deep_merge(
+            _read_yaml(directory / "common.yaml"), _read_yaml(directory / f"{service}.yaml")
+        )
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return {k: v for k, v in self._data.items() if k in self.settings_cls.model_fields}
+
+
+class ServiceSettings(BaseSettings):
+    """Base of every service's settings; subclasses set ``service`` and add their own sections."""
+
+    model_config = SettingsConfigDict(env_nested_delimiter="__", extra="ignore")
+    service: ClassVar[str] = "common"
+
+    log: LogSettings = LogSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _YamlSource(settings_cls, cls.service))

@@ -1,0 +1,82 @@
+"""Domain errors. Each service maps them once to an HTTP status and an RFC 9457 problem body.
+
+``detail`` strings are written for the person who sent the request: they never carry internal
+exception text, hostnames or stack traces.
+"""
+
+from __future__ import annotations
+
+
+class ImageSearchError(Exception):
+    """Base of every error this project raises on purpose."""
+
+    code = "error"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class InvalidInput(ImageSearchError):
+    code = "invalid-input"
+
+
+class InvalidImage(InvalidInput):
+    """The bytes are not an image we accept (wrong type, corrupt, truncated, empty)."""
+
+    code = "invalid-image"
+
+    def __init__(self, detail: str, code: str = "invalid-image") -> None:
+        super().__init__(detail)
+        self.code = code
+
+
+class UnsupportedImageType(InvalidImage):
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, "unsupported-media-type")
+
+
+class ImageTooLarge(InvalidImage):
+    """Too many pixels (decompression-bomb guard)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, "image-too-large")
+
+
+class FileTooLarge(InvalidImage):
+    """Too many bytes (the upload byte cap)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, "file-too-large")
+
+
+class NotFound(ImageSearchError):
+    code = "not-found"
+
+
+class ImageNotFound(NotFound):
+    code = "image-not-found"
+
+
+class JobNotFound(NotFound):
+    code = "job-not-found"
+
+
+class ObjectNotFound(NotFound):
+    code = "object-not-found"
+
+
+class DependencyUnavailable(ImageSearchError):
+    """A backing service (MinIO, Milvus, Redis) did not answer. Transient: retry later."""
+
+    code = "dependency-unavailable"
+
+    def __init__(self, dependency: str, detail: str | None = None) -> None:
+        super().__init__(detail or f"{dependency} is unavailable; try again shortly")
+        self.dependency = dependency
+
+
+class ModelMismatch(ImageSearchError):
+    """The collection behind the alias was built by another model than the configured one."""
+
+    code = "model-mismatch"

@@ -1,0 +1,170 @@
+"""Everything Pillow does for us: validation, decoding, metadata and thumbnails.
+
+Nothing here trusts a filename or a declared content type: the bytes are sniffed. Pixel counts are
+checked from the header before any decoding, so decompression bombs never decode.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import IO, Any
+
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+
+from shared.errors import ImageTooLarge, InvalidImage, UnsupportedImageType
+
+MIME_TYPES = {
+    "JPEG": "image/jpeg",
+    "PNG": "image/png",
+    "WEBP": "image/webp",
+    "GIF": "image/gif",
+    "BMP": "image/bmp",
+    "TIFF": "image/tiff",
+}
+THUMB_SIZE = 256
+_SUPPORTED = "JPEG, PNG, WebP, GIF, BMP or TIFF"
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    format: str
+    width: int
+    height: int
+
+    @property
+    def mime(self) -> str:
+        return MIME_TYPES[self.format]
+
+
+def _open(fp: IO[bytes], max_pixels: int) -> Image.Image:
+    """Open lazily (header only) and enforce the pixel cap before anything is decoded."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(fp, formats=list(MIME_TYPES))
+        except Image.DecompressionBombError as exc:
+            raise ImageTooLarge(
+                f"the image has more pixels than the limit of {max_pixels / 1e6:g} MP"
+            ) from exc
+        except UnidentifiedImageError as exc:
+            raise UnsupportedImageType(f"not an image; accepted formats are {_SUPPORTED}") from exc
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise InvalidImage("the image header is corrupt", "corrupt-image") from exc
+    width, height = image.size
+    if width <= 0 or height <= 0:
+        raise InvalidImage("the image has no pixels", "corrupt-image")
+    if width * height > max_pixels:
+        megapixels = width * height / 1e6
+        raise ImageTooLarge(
+            f"{width}x{height} is {megapixels:.1f} MP; the limit is {max_pixels / 1e6:g} MP"
+        )
+    return image
+
+
+def _decode(image: Image.Image, fast: bool = False) -> None:
+    """Decode the pixel data, so truncated or corrupt files fail here with a clear reason.
+
+    ``fast`` (validation only) decodes JPEG with DCT scaling at 1/8 size: every scan is still
+    read, so truncation shows, at a fraction of the cost; the image is then unusable at full size.
+    """
+    if fast and image.format == "JPEG":
+        image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
+    try:
+        image.load()
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise InvalidImage("the image is truncated or corrupt", "corrupt-image") from exc
+
+
+def inspect_image(fp: IO[bytes], max_pixels: int) -> ImageInfo:
+    """Validate an upload and say what it is. Raises an ``InvalidImage`` subclass."""
+    fp.seek(0, io.SEEK_END)
+    if fp.tell() == 0:
+        raise InvalidImage("the file is empty", "empty-file")
+    fp.seek(0)
+    with _open(fp, max_pixels) as image:
+        info = ImageInfo(format=str(image.format), width=image.width, height=image.height)
+        _decode(image, fast=True)
+    fp.seek(0)
+    return info
+
+
+@dataclass
+class DecodedImage:
+    """An upright RGB picture plus what we learned while decoding it."""
+
+    image: Image.Image
+    info: ImageInfo
+    exif: dict[str, Any]
+
+
+def decode_image(data: bytes, max_pixels: int) -> DecodedImage:
+    """Decode for the pipeline: EXIF orientation applied, alpha flattened onto white, RGB."""
+    with _open(io.BytesIO(data), max_pixels) as image:
+        _decode(image)
+        exif = extract_exif(image)
+        upright = ImageOps.exif_transpose(image)
+        info = ImageInfo(format=str(image.format), width=upright.width, height=upright.height)
+        return DecodedImage(image=_to_rgb(upright), info=info, exif=exif)
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    if image.mode == "RGB":
+        return image
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    return image.convert("RGB")
+
+
+def make_thumbnail(image: Image.Image, size: int = THUMB_SIZE) -> bytes:
+    """WebP whose longest side is ``size`` px (smaller images are not enlarged)."""
+    thumb = image.copy()
+    thumb.thumbnail((size, size), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    thumb.save(out, format="WEBP", quality=82, method=4)
+    return out.getvalue()
+
+
+def extract_exif(image: Image.Image) -> dict[str, Any]:
+    """The EXIF subset we index: camera make/model, when it was taken, where, orientation."""
+    exif = image.getexif()
+    found: dict[str, Any] = {}
+    for key, tag in (("make", ExifTags.Base.Make), ("model", ExifTags.Base.Model)):
+        if isinstance(value := exif.get(tag), str) and value.strip("\x00 "):
+            found[key] = value.strip("\x00 ")
+    if isinstance(orientation := exif.get(ExifTags.Base.Orientation), int):
+        found["orientation"] = orientation
+    taken = exif.get_ifd(ExifTags.IFD.Exif).get(ExifTags.Base.DateTimeOriginal)
+    if isinstance(taken, str) and taken.strip("\x00 "):
+        found["datetime_original"] = taken.strip("\x00 ")
+    if gps := _gps(exif.get_ifd(ExifTags.IFD.GPSInfo)):
+        found["gps"] = gps
+    return found
+
+
+def _gps(ifd: dict[int, Any]) -> dict[str, float] | None:
+    try:
+        lat = _degrees(ifd[ExifTags.GPS.GPSLatitude], ifd[ExifTags.GPS.GPSLatitudeRef], "S")
+        lon = _degrees(ifd[ExifTags.GPS.GPSLongitude], ifd[ExifTags.GPS.GPSLongitudeRef], "W")
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        return None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    gps = {"latitude": round(lat, 7), "longitude": round(lon, 7)}
+    if (altitude := ifd.get(ExifTags.GPS.GPSAltitude)) is not None:
+        try:
+            gps["altitude"] = round(float(Fraction(str(altitude))), 2)
+        except (ValueError, ZeroDivisionError):
+            pass
+    return gps
+
+
+def _degrees(dms: Any, ref: Any, negative_ref: str) -> float:
+    d, m, s = (float(v) for v in dms)
+    value = d + m / 60 + s / 3600
+    return -value if str(ref).upper().startswith(negative_ref) else value

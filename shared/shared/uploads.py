@@ -1,0 +1,167 @@
+"""Streaming multipart receiver (``web`` extra): file parts go to temporary files as they arrive.
+
+Starlette's form parser spools whole files before the route runs; here the byte cap is enforced
+while the body streams: a part over the cap stops being written (the rest of it is read and
+dropped) and is reported as too large, without sinking the other parts of the request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import IO
+
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import Request
+
+from shared.errors import FileTooLarge, InvalidInput
+
+SPOOL_BYTES = 1 << 20
+PART_OVERHEAD = 16 * 1024
+
+
+@dataclass
+class ReceivedFile:
+    filename: str
+    file: IO[bytes]
+    size: int = 0
+    too_large: bool = False
+    sha256: hashlib._Hash = field(default_factory=hashlib.sha256)
+
+    @property
+    def digest(self) -> str:
+        return self.sha256.hexdigest()
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def safe_filename(raw: str) -> str:
+    """The last path component only, printable, at most 255 characters."""
+    name = os.path.basename(raw.replace("\\", "/")).strip()
+    name = "".join(ch for ch in name if ch.isprintable())
+    return name[:255] or "upload"
+
+
+class _PartCollector:
+    def __init__(self, field_name: str, max_bytes: int, max_files: int) -> None:
+        self.field_name = field_name
+        self.max_bytes = max_bytes
+        self.max_files = max_files
+        self.files: list[ReceivedFile] = []
+        self._headers: dict[bytes, bytes] = {}
+        self._header_field = b""
+        self._header_value = b""
+        self._current: ReceivedFile | None = None
+
+    def on_part_begin(self) -> None:
+        self._headers = {}
+        self._current = None
+
+    def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self._header_field += data[start:end]
+
+    def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self._header_value += data[start:end]
+
+    def on_header_end(self) -> None:
+        self._headers[self._header_field.lower()] = self._header_value
+        self._header_field = self._header_value = b""
+
+    def on_headers_finished(self) -> None:
+        _, options = parse_options_header(self._headers.get(b"content-disposition", b""))
+        name = options.get(b"name", b"").decode("utf-8", "replace")
+        filename = options.get(b"filename")
+        if name != self.field_name or filename is None:
+            return  # other fields are ignored
+        if len(self.files) >= self.max_files:
+            raise InvalidInput(f"at most {self.max_files} files per request")
+        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (closed by caller)
+        self._current = ReceivedFile(safe_filename(filename.decode("utf-8", "replace")), spool)
+        self.files.append(self._current)
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        part = self._current
+        if part is None:
+            return
+        part.size += end - start
+        if part.too_large:
+            return
+        if part.size > self.max_bytes:
+            part.too_large = True
+            part.file.truncate(0)  # keep nothing of it
+            return
+        chunk = data[start:end]
+        part.file.write(chunk)
+        part.sha256.update(chunk)
+
+    def on_part_end(self) -> None:
+        if self._current is not None:
+            self._current.file.seek(0)
+        self._current = None
+
+
+async def receive_files(
+    content_type: str,
+    content_length: int | None,
+    body: AsyncIterator[bytes],
+    *,
+    field_name: str,
+    max_bytes: int,
+    max_files: int,
+) -> list[ReceivedFile]:
+    """Parse a multipart body as it streams in. The caller closes the returned files."""
+    kind, options = parse_options_header(content_type)
+    boundary = options.get(b"boundary")
+    if kind != b"multipart/form-data" or not boundary:
+        raise InvalidInput("send the images as multipart/form-data, one `files` part per image")
+    # The whole request is bounded too, so a client cannot stream forever.
+    request_cap = max_files * (max_bytes + PART_OVERHEAD)
+    if content_length is not None and content_length > request_cap:
+        raise FileTooLarge(f"the request is larger than {request_cap} bytes")
+    collector = _PartCollector(field_name, max_bytes, max_files)
+    parser = MultipartParser(
+        boundary,
+        {
+            "on_part_begin": collector.on_part_begin,
+            "on_part_data": collector.on_part_data,
+            "on_part_end": collector.on_part_end,
+            "on_header_field": collector.on_header_field,
+            "on_header_value": collector.on_header_value,
+            "on_header_end": collector.on_header_end,
+            "on_headers_finished": collector.on_headers_finished,
+        },
+    )
+    received = 0
+    try:
+        async for chunk in body:
+            received += len(chunk)
+            if received > request_cap:
+                raise FileTooLarge(f"the request is larger than {request_cap} bytes")
+            parser.write(chunk)
+        parser.finalize()
+    except Exception as exc:
+        for part in collector.files:
+            part.close()
+        if isinstance(exc, InvalidInput):
+            raise
+        raise InvalidInput("the multipart body is malformed") from exc
+    return collector.files
+
+
+async def receive_request_files(
+    request: Request, *, field_name: str, max_bytes: int, max_files: int
+) -> list[ReceivedFile]:
+    """``receive_files`` over a Starlette request's headers and body stream."""
+    length = request.headers.get("content-length", "")
+    return await receive_files(
+        request.headers.get("content-type", ""),
+        int(length) if length.isdigit() else None,
+        request.stream(),
+        field_name=field_name,
+        max_bytes=max_bytes,
+        max_files=max_files,
+    )

@@ -1,0 +1,110 @@
+"""What a Milvus image collection looks like: schema, index, rows, filters, model identity."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from pymilvus import CollectionSchema, DataType, MilvusClient
+from pymilvus.milvus_client.index import IndexParams
+
+from shared.domain import ImageRecord, SearchFilters
+from shared.imaging import MIME_TYPES
+
+MODEL_PROPERTY = "imagesearch.model"
+DIM_PROPERTY = "imagesearch.dim"
+FIELDS = ["id", "width", "height", "bytes", "ingested_at", "format", "filename", "meta"]
+
+
+@dataclass(frozen=True)
+class ModelIdentity:
+    """Which model made a set of vectors: architecture, weights (tag or file digest), dimension."""
+
+    name: str
+    weights: str
+    dim: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}/{self.weights}"
+
+
+def image_schema(dim: int) -> CollectionSchema:
+    schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+    schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=64)
+    schema.add_field("embedding", DataType.FLOAT_VECTOR, dim=dim)
+    for name in ("width", "height", "bytes", "ingested_at"):
+        schema.add_field(name, DataType.INT64)
+    schema.add_field("format", DataType.VARCHAR, max_length=16)
+    schema.add_field("filename", DataType.VARCHAR, max_length=1024)
+    schema.add_field("meta", DataType.JSON)
+    return schema
+
+
+def image_index() -> IndexParams:
+    index = MilvusClient.prepare_index_params()
+    index.add_index(
+        field_name="embedding",
+        index_type="HNSW",
+        metric_type="COSINE",
+        params={"M": 16, "efConstruction": 200},
+    )
+    return index
+
+
+def filter_expression(filters: SearchFilters) -> str:
+    """A Milvus boolean expression over typed scalar fields. Inputs are validated, not quoted."""
+    clauses = []
+    if filters.formats:
+        unknown = [f for f in filters.formats if f not in MIME_TYPES]
+        if unknown:
+            raise ValueError(f"unknown formats {unknown}")
+        clauses.append("format in [" + ", ".join(f'"{f}"' for f in filters.formats) + "]")
+    for field_name, op, value in (
+        ("width", ">=", filters.min_width),
+        ("height", ">=", filters.min_height),
+        ("ingested_at", ">=", filters.ingested_after),
+        ("ingested_at", "<", filters.ingested_before),
+    ):
+        if value is not None:
+            clauses.append(f"{field_name} {op} {int(value)}")
+    return " and ".join(clauses)
+
+
+def collection_name_for(alias: str, model: ModelIdentity) -> str:
+    slug = re.sub(r"[^0-9a-zA-Z]+", "_", model.key).strip("_").lower()[:80]
+    return f"{alias}_{slug}_{time.strftime('%Y%m%d%H%M%S', time.gmtime())}"
+
+
+def to_row(record: ImageRecord) -> dict[str, Any]:
+    if record.embedding is None:
+        raise ValueError(f"record {record.id} has no embedding")
+    return {
+        "id": record.id,
+        "embedding": record.embedding.astype(np.float32).tolist(),
+        "width": record.width,
+        "height": record.height,
+        "bytes": record.bytes,
+        "ingested_at": record.ingested_at,
+        "format": record.format,
+        "filename": record.filename[:1024],
+        "meta": record.meta,
+    }
+
+
+def from_row(row: dict[str, Any]) -> ImageRecord:
+    embedding = row.get("embedding")
+    return ImageRecord(
+        id=row["id"],
+        width=int(row["width"]),
+        height=int(row["height"]),
+        bytes=int(row["bytes"]),
+        ingested_at=int(row["ingested_at"]),
+        format=row["format"],
+        filename=row["filename"],
+        meta=row.get("meta") or {},
+        embedding=np.asarray(embedding, dtype=np.float32) if embedding is not None else None,
+    )

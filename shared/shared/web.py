@@ -1,0 +1,170 @@
+"""What both FastAPI services share: RFC 9457 problems, ops endpoints, metrics and access logs.
+
+Needs the ``web`` extra (fastapi, prometheus-client).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.errors import (
+    DependencyUnavailable,
+    FileTooLarge,
+    ImageSearchError,
+    InvalidImage,
+    InvalidInput,
+    ModelMismatch,
+    NotFound,
+    UnsupportedImageType,
+)
+from shared.logging import get_logger
+
+PROBLEM_JSON = "application/problem+json"
+log = get_logger("http")
+
+REQUESTS = Counter("http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram(
+    "http_request_duration_seconds",
+    "HTTP request latency",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+
+# Most specific first: the first matching class decides the status.
+_STATUS: list[tuple[type[ImageSearchError], int, str]] = [
+    (FileTooLarge, 413, "File too large"),
+    (UnsupportedImageType, 415, "Unsupported media type"),
+    (InvalidImage, 422, "Invalid image"),
+    (InvalidInput, 400, "Invalid request"),
+    (NotFound, 404, "Not found"),
+    (DependencyUnavailable, 503, "Service unavailable"),
+    (ModelMismatch, 503, "Model mismatch"),
+]
+
+
+def problem(status: int, title: str, detail: str, code: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "type": f"urn:imagesearch:problem:{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
+
+
+def problem_for(exc: ImageSearchError) -> dict[str, Any]:
+    for cls, status, title in _STATUS:
+        if isinstance(exc, cls):
+            return problem(status, title, exc.detail, exc.code)
+    return problem(500, "Internal error", "the server failed; the error was logged", "internal")
+
+
+def problem_response(
+    body: dict[str, Any], headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(body, status_code=body["status"], media_type=PROBLEM_JSON, headers=headers)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    async def domain_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ImageSearchError)
+        body = problem_for(exc)
+        if body["status"] >= 500:
+            log.warning("dependency problem", error=type(exc).__name__, detail=exc.detail)
+        retry = {"Retry-After": "5"} if isinstance(exc, DependencyUnavailable) else None
+        return problem_response(body, retry)
+
+    async def validation_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
+        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors)
+        return problem_response(
+            problem(422, "Invalid request", detail, "validation", errors=errors)
+        )
+
+    async def http_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
+        return problem_response(
+            problem(exc.status_code, title, str(exc.detail), f"http-{exc.status_code}"),
+            exc.headers,
+        )
+
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", error=type(exc).__name__)
+        return problem_response(
+            problem(500, "Internal error", "the server failed; the error was logged", "internal")
+        )
+
+    app.add_exception_handler(ImageSearchError, domain_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected)
+
+
+def ops_router(readiness: Callable[[], Mapping[str, bool]]) -> APIRouter:
+    """``/healthz`` (the process answers), ``/readyz`` (its dependencies do), ``/metrics``."""
+    router = APIRouter(tags=["ops"])
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz")
+    async def readyz() -> JSONResponse:
+        checks = dict(await run_in_threadpool(readiness))
+        ready = all(v for v in checks.values() if isinstance(v, bool))
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    @router.get("/metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def install_access_log(app: FastAPI) -> None:
+    """One structured line and one metric sample per request, labelled by route template."""
+
+    @app.middleware("http")
+    async def access_log(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            response.headers["X-Request-ID"] = request_id
+            return response
+        finally:
+            elapsed = time.perf_counter() - started
+            route = getattr(request.scope.get("route"), "path", "unmatched")
+            REQUESTS.labels(request.method, route, str(status)).inc()
+            LATENCY.labels(request.method, route).observe(elapsed)
+            if route not in ("/healthz", "/metrics"):
+                log.info(
+                    "request",
+                    method=request.method,
+                    path=request.url.path,
+                    route=route,
+                    status=status,
+                    ms=round(elapsed * 1000, 1),
+                )
+            structlog.contextvars.unbind_contextvars("request_id")

@@ -1,0 +1,80 @@
+import io
+
+import pytest
+from PIL import Image
+
+from shared.errors import ImageTooLarge, InvalidImage, UnsupportedImageType
+from shared.imaging import decode_image, inspect_image, make_thumbnail
+from tests.support.images import encode, jpeg_with_exif, picture, png_bomb_header, truncated
+
+MAX_PIXELS = 50_000_000
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF"])
+def test_inspect_accepts_every_supported_format(fmt: str) -> None:
+    info = inspect_image(io.BytesIO(encode(picture(64, 48), fmt)), MAX_PIXELS)
+    assert (info.format, info.width, info.height) == (fmt, 64, 48)
+
+
+def test_inspect_sniffs_bytes_not_names() -> None:
+    with pytest.raises(UnsupportedImageType, match="not an image"):
+        inspect_image(io.BytesIO(b"hello, I am text pretending to be a PNG\n" * 10), MAX_PIXELS)
+
+
+def test_inspect_rejects_empty_file() -> None:
+    with pytest.raises(InvalidImage, match="empty") as caught:
+        inspect_image(io.BytesIO(b""), MAX_PIXELS)
+    assert caught.value.code == "empty-file"
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP", "GIF"])
+def test_inspect_rejects_truncated_image(fmt: str) -> None:
+    data = encode(picture(400, 300), fmt)
+    with pytest.raises(InvalidImage) as caught:
+        inspect_image(io.BytesIO(truncated(data)), MAX_PIXELS)
+    assert caught.value.code in ("corrupt-image", "unsupported-media-type")
+
+
+def test_inspect_rejects_pixel_bomb_from_header() -> None:
+    with pytest.raises(ImageTooLarge, match="limit"):
+        inspect_image(io.BytesIO(png_bomb_header(60000, 60000)), MAX_PIXELS)
+
+
+def test_inspect_pixel_cap_is_configurable() -> None:
+    data = encode(picture(100, 100), "PNG")
+    with pytest.raises(ImageTooLarge, match="100x100"):
+        inspect_image(io.BytesIO(data), 9_999)
+    assert inspect_image(io.BytesIO(data), 10_000).width == 100
+
+
+def test_decode_applies_exif_orientation_and_extracts_metadata() -> None:
+    decoded = decode_image(jpeg_with_exif(orientation=6), MAX_PIXELS)
+    assert (decoded.info.width, decoded.info.height) == (48, 64)  # rotated upright
+    assert decoded.image.mode == "RGB"
+    assert decoded.exif["make"] == "Canon"
+    assert decoded.exif["model"] == "EOS 5D"
+    assert decoded.exif["orientation"] == 6
+    assert decoded.exif["datetime_original"] == "2024:05:06 07:08:09"
+    assert decoded.exif["gps"]["latitude"] == pytest.approx(-33.86, abs=1e-6)
+    assert decoded.exif["gps"]["longitude"] == pytest.approx(151.21, abs=1e-6)
+
+
+def test_decode_without_exif_has_empty_metadata() -> None:
+    decoded = decode_image(encode(picture(), "PNG"), MAX_PIXELS)
+    assert decoded.exif == {}
+
+
+def test_decode_flattens_transparency_onto_white() -> None:
+    image = Image.new("RGBA", (10, 10), (255, 0, 0, 0))
+    decoded = decode_image(encode(image, "PNG"), MAX_PIXELS)
+    assert decoded.image.getpixel((5, 5)) == (255, 255, 255)
+
+
+def test_thumbnail_is_webp_with_longest_side_256() -> None:
+    thumb = Image.open(io.BytesIO(make_thumbnail(picture(1024, 512))))
+    assert thumb.format == "WEBP"
+    assert thumb.size == (256, 128)
+
+
+def test_thumbnail_never_enlarges_small_images() -> None:
+    assert Image.open(io.BytesIO(make_thumbnail(picture(100, 50)))).size == (100, 50)

@@ -1,0 +1,204 @@
+"""A test suite's own slice of the system: its Redis database, bucket and Milvus alias, and the
+service processes it starts against the session's real servers (started and stopped by PID)."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis
+from shared.config import MilvusSettings, MinioSettings
+from shared.embedding import TINY_CHECKPOINT, TINY_MODEL
+from shared.jobs import JobStore
+from shared.storage import ObjectStore
+from shared.vectors import VectorStore
+
+from tests.support.processes import ROOT, ManagedProcess, free_port, http_ok, wait_until
+from tests.support.servers import MINIO_PASSWORD, MINIO_USER, Servers
+
+PYTHON = sys.executable
+_suite_numbers = itertools.count(1)
+
+
+@dataclass
+class Stack:
+    servers: Servers
+    name: str
+    redis_db: int
+    model_name: str = TINY_MODEL
+    model_weights: str = str(TINY_CHECKPOINT)
+    processes: dict[str, ManagedProcess] = field(default_factory=dict)
+    urls: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def bucket(self) -> str:
+        return f"t-{self.name}"
+
+    @property
+    def alias(self) -> str:
+        return f"t_{self.name.replace('-', '_')}"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return {
+            "CONF_DIR": str(ROOT / "conf"),
+            "MINIO__ENDPOINT": self.servers.minio_endpoint,
+            "MINIO__ACCESS_KEY": MINIO_USER,
+            "MINIO__SECRET_KEY": MINIO_PASSWORD,
+            "MINIO__BUCKET": self.bucket,
+            "MINIO__TIMEOUT_S": "3",
+            "REDIS__URL": self.servers.redis_url(self.redis_db),
+            "MILVUS__URI": self.servers.milvus_uri,
+            "MILVUS__ALIAS": self.alias,
+            "MODEL__NAME": self.model_name,
+            "MODEL__PRETRAINED": self.model_weights,
+            "MODEL__DEVICE": "cpu",
+            "LOG__JSON_OUTPUT": "true",
+            "PYTHONUNBUFFERED": "1",
+            **extra,
+        }
+
+    # -- clients for assertions ------------------------------------------------------------------
+
+    def objects(self) -> ObjectStore:
+        return ObjectStore(
+            MinioSettings(
+                endpoint=self.servers.minio_endpoint,
+                access_key=MINIO_USER,
+                secret_key=MINIO_PASSWORD,
+                bucket=self.bucket,
+            )
+        )
+
+    def vectors(self) -> VectorStore:
+        return VectorStore(MilvusSettings(uri=self.servers.milvus_uri, alias=self.alias))
+
+    def jobs(self) -> JobStore:
+        return JobStore(redis.Redis.from_url(self.servers.redis_url(self.redis_db)))
+
+    # -- services ---------------------------------------------------------------------------------
+
+    def _start(
+        self, name: str, argv: list[str], env: dict[str, str], health_url: str, timeout: float = 120
+    ) -> ManagedProcess:
+        proc = ManagedProcess(f"{self.name}-{name}", argv, self.servers.log_dir, env=env).start()
+        self.processes[name] = proc
+        proc.wait_ready(lambda: http_ok(health_url), timeout)
+        return proc
+
+    def start_ingestapi(self, **extra: str) -> str:
+        port = free_port()
+        env = self.env(HTTP__PORT=str(port), **extra)
+        self._start(
+            "ingestapi", [PYTHON, "-m", "ingestapi"], env, f"http://127.0.0.1:{port}/healthz"
+        )
+        self.urls["ingestapi"] = f"http://127.0.0.1:{port}"
+        return self.urls["ingestapi"]
+
+    def start_worker(self, name: str = "worker", **extra: str) -> ManagedProcess:
+        port = free_port()
+        env = self.env(WORKER__HTTP_PORT=str(port), **extra)
+        return self._start(
+            name,
+            [PYTHON, "-m", "ingestworker"],
+            env,
+            f"http://127.0.0.1:{port}/readyz",
+            timeout=180,
+        )
+
+    def start_searchapi(self, **extra: str) -> str:
+        port = free_port()
+        env = self.env(HTTP__PORT=str(port), **extra)
+        self._start(
+            "searchapi",
+            [PYTHON, "-m", "searchapi"],
+            env,
+            f"http://127.0.0.1:{port}/readyz",
+            timeout=180,
+        )
+        self.urls["searchapi"] = f"http://127.0.0.1:{port}"
+        return self.urls["searchapi"]
+
+    def start_cdnapi(self) -> str:
+        port = free_port()
+        env = self.env(HTTP__PORT=str(port))
+        binary = str(ROOT / ".bin" / "cdnapi")
+        self._start("cdnapi", [binary], env, f"http://127.0.0.1:{port}/readyz", timeout=60)
+        self.urls["cdnapi"] = f"http://127.0.0.1:{port}"
+        return self.urls["cdnapi"]
+
+    def start_frontdoor(self) -> str:
+        """Nginx in front of the services already started, as ``make dev`` runs it."""
+        port = free_port()
+        run_dir = Path(tempfile.mkdtemp(prefix=f"nginx-{self.name}-"))
+        env = {
+            "INGESTAPI_ADDR": self.urls["ingestapi"].removeprefix("http://"),
+            "SEARCHAPI_ADDR": self.urls["searchapi"].removeprefix("http://"),
+            "CDNAPI_ADDR": self.urls["cdnapi"].removeprefix("http://"),
+            "FRONTEND_PORT": f"127.0.0.1:{port}",
+            "FRONTEND_ROOT": str(ROOT / "frontend"),
+            "NGINX_RUN_DIR": str(run_dir),
+        }
+        subprocess.run(
+            [PYTHON, str(ROOT / "frontend" / "render_nginx.py"), "--native"],
+            env={**os.environ, **env},
+            check=True,
+        )
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        argv = [
+            nginx,
+            "-c",
+            f"{run_dir}/nginx.conf",
+            "-p",
+            f"{run_dir}/",
+            "-e",
+            f"{run_dir}/error.log",
+        ]
+        self._start("frontdoor", argv, {}, f"http://127.0.0.1:{port}/healthz", timeout=30)
+        self.urls["frontdoor"] = f"http://127.0.0.1:{port}"
+        return self.urls["frontdoor"]
+
+    def stop(self, name: str) -> None:
+        if proc := self.processes.pop(name, None):
+            proc.stop()
+
+    def stop_all(self) -> None:
+        for name in list(self.processes):
+            self.stop(name)
+
+
+def wait_for_job(
+    client: httpx.Client, base_url: str, job_id: str, timeout: float = 120
+) -> dict[str, Any]:
+    """Poll the job until it reaches a terminal state; return its last body."""
+
+    def terminal() -> dict[str, Any] | None:
+        body: dict[str, Any] = client.get(f"{base_url}/api/v1/ingest/jobs/{job_id}").json()
+        return body if body["state"] in ("done", "failed", "duplicate") else None
+
+    return wait_until(terminal, timeout, f"job {job_id} to finish", interval=0.2)
+
+
+@pytest.fixture(scope="session")
+def stack_factory(servers: Servers) -> Iterator[Any]:
+    made: list[Stack] = []
+
+    def make(name: str, **kwargs: Any) -> Stack:
+        name = re.sub(r"[^a-z0-9-]", "-", name.lower())[:40]
+        stack = Stack(servers=servers, name=name, redis_db=next(_suite_numbers) % 16, **kwargs)
+        made.append(stack)
+        return stack
+
+    yield make
+    for stack in made:
+        stack.stop_all()
