@@ -1,0 +1,321 @@
+package cache
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// clock is a settable time source for TTL tests; safe for concurrent use.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// entry is an Entry of n bytes filled with b.
+func entry(n int, b byte) Entry {
+	return Entry{Data: bytes.Repeat([]byte{b}, n), ContentType: "image/webp",
+		LastModified: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC), Size: int64(n)}
+}
+
+// cost is what an entry of n bytes under key is charged.
+func cost(key string, n int) int64 { return int64(n) + int64(len(key)) + EntryOverhead }
+
+func newCache(t *testing.T, cfg Config, clk *clock) *Cache {
+	t.Helper()
+	deps := Deps{}
+	if clk != nil {
+		deps.Now = clk.Now
+	}
+	c, err := New(cfg, deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// metricValues gathers c's metrics as "name{label=value}" -> value.
+func metricValues(t *testing.T, c *Cache) map[string]float64 {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(c); err != nil {
+		t.Fatal(err)
+	}
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			name := f.GetName()
+			for _, l := range m.GetLabel() {
+				name += "{" + l.GetName() + "=" + l.GetValue() + "}"
+			}
+			switch {
+			case m.GetCounter() != nil:
+				out[name] = m.GetCounter().GetValue()
+			case m.GetGauge() != nil:
+				out[name] = m.GetGauge().GetValue()
+			}
+		}
+	}
+	return out
+}
+
+func wantMetrics(t *testing.T, c *Cache, want map[string]float64) {
+	t.Helper()
+	got := metricValues(t, c)
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v (all: %v)", k, got[k], v, got)
+		}
+	}
+}
+
+func TestGetReturnsWhatWasAdded(t *testing.T) {
+	c := newCache(t, NewDefaultConfig(), nil)
+	if _, ok := c.Get("thumbs/a.webp"); ok {
+		t.Fatal("hit on an empty cache")
+	}
+	e := entry(100, 'a')
+	if !c.Add("thumbs/a.webp", e) {
+		t.Fatal("Add refused a small entry")
+	}
+	got, ok := c.Get("thumbs/a.webp")
+	if !ok || !bytes.Equal(got.Data, e.Data) || got.ContentType != e.ContentType ||
+		!got.LastModified.Equal(e.LastModified) || got.Size != 100 {
+		t.Fatalf("Get = %+v, %v", got, ok)
+	}
+	if c.Len() != 1 || c.Bytes() != cost("thumbs/a.webp", 100) {
+		t.Errorf("Len %d Bytes %d", c.Len(), c.Bytes())
+	}
+	wantMetrics(t, c, map[string]float64{
+		"cdnapi_cache_hits_total": 1, "cdnapi_cache_misses_total": 1,
+		"cdnapi_cache_bytes": float64(cost("thumbs/a.webp", 100)), "cdnapi_cache_entries": 1,
+		"cdnapi_cache_evictions_total{reason=capacity}": 0, "cdnapi_cache_evictions_total{reason=expired}": 0,
+	})
+}
+
+func TestEvictsLeastRecentlyUsedByBytes(t *testing.T) {
+	// Room for exactly three 1000-byte entries under 1-character keys.
+	cfg := Config{MaxBytes: 3 * cost("k", 1000), MaxObjectBytes: 1000, TTL: time.Minute}
+	c := newCache(t, cfg, nil)
+	for _, k := range []string{"a", "b", "c"} {
+		if !c.Add(k, entry(1000, k[0])) {
+			t.Fatalf("Add(%s) refused", k)
+		}
+	}
+	if c.Bytes() != cfg.MaxBytes || c.Len() != 3 {
+		t.Fatalf("full cache: %d bytes, %d entries", c.Bytes(), c.Len())
+	}
+	c.Get("a") // a is now more recent than b and c
+	c.Add("d", entry(1000, 'd'))
+	if _, ok := c.Peek("b"); ok {
+		t.Error("b, the least recently used, was not evicted")
+	}
+	for _, k := range []string{"a", "c", "d"} {
+		if _, ok := c.Peek(k); !ok {
+			t.Errorf("%s was evicted", k)
+		}
+	}
+	// The Peeks above refreshed a, c, d in that order, so a is now the least recently used: even a
+	// 1-byte entry must evict it, the cache being full.
+	c.Add("e", entry(1, 'e'))
+	if _, ok := c.Peek("a"); ok || c.Len() != 3 || c.Bytes() > cfg.MaxBytes {
+		t.Errorf("after adding e: a kept %v, %d entries, %d bytes (max %d)", ok, c.Len(), c.Bytes(), cfg.MaxBytes)
+	}
+	wantMetrics(t, c, map[string]float64{"cdnapi_cache_evictions_total{reason=capacity}": 2})
+
+	// An entry needing the room of two evicts the two least recently used, and no more.
+	c2 := newCache(t, Config{MaxBytes: 3 * cost("k", 1000), MaxObjectBytes: 2000, TTL: time.Minute}, nil)
+	for _, k := range []string{"a", "b", "c"} {
+		c2.Add(k, entry(1000, k[0]))
+	}
+	c2.Add("z", entry(2000, 'z'))
+	_, aKept := c2.Peek("a")
+	_, bKept := c2.Peek("b")
+	_, cKept := c2.Peek("c")
+	_, zKept := c2.Peek("z")
+	if aKept || bKept || !cKept || !zKept || c2.Bytes() != cost("c", 1000)+cost("z", 2000) {
+		t.Errorf("after a 2000-byte add: kept a %v b %v c %v z %v, %d bytes", aKept, bKept, cKept, zKept, c2.Bytes())
+	}
+	wantMetrics(t, c2, map[string]float64{"cdnapi_cache_evictions_total{reason=capacity}": 2})
+}
+
+func TestReplacingAKeyKeepsTheAccounting(t *testing.T) {
+	c := newCache(t, NewDefaultConfig(), nil)
+	c.Add("k", entry(500, 'x'))
+	c.Add("k", entry(200, 'y'))
+	got, _ := c.Get("k")
+	if c.Len() != 1 || c.Bytes() != cost("k", 200) || got.Data[0] != 'y' {
+		t.Errorf("after replace: %d entries, %d bytes, data %q", c.Len(), c.Bytes(), got.Data[:1])
+	}
+	wantMetrics(t, c, map[string]float64{"cdnapi_cache_evictions_total{reason=capacity}": 0})
+}
+
+func TestRefusesWhatDoesNotFit(t *testing.T) {
+	cfg := Config{MaxBytes: 10000, MaxObjectBytes: 1000, TTL: time.Minute}
+	c := newCache(t, cfg, nil)
+	if c.Fits(1001) || !c.Fits(1000) || !c.Fits(0) || c.Fits(-1) {
+		t.Error("Fits disagrees with MaxObjectBytes")
+	}
+	if c.Add("big", entry(1001, 'b')) {
+		t.Error("Add stored an object larger than MaxObjectBytes")
+	}
+	bad := entry(10, 'b')
+	bad.Size = 5
+	if c.Add("bad", bad) {
+		t.Error("Add stored an entry whose Size is not len(Data)")
+	}
+	if !c.Add("empty", entry(0, 0)) {
+		t.Error("Add refused an empty object")
+	}
+	if c.Len() != 1 {
+		t.Errorf("Len = %d", c.Len())
+	}
+	// An object within MaxObjectBytes whose key pushes it past MaxBytes is refused, not half-stored.
+	tight := newCache(t, Config{MaxBytes: 1000, MaxObjectBytes: 1000, TTL: time.Minute}, nil)
+	if tight.Add("k", entry(1000, 'k')) || tight.Len() != 0 || tight.Bytes() != 0 {
+		t.Errorf("tight cache: %d entries, %d bytes", tight.Len(), tight.Bytes())
+	}
+}
+
+func TestEntriesExpireAfterTTL(t *testing.T) {
+	clk := newClock()
+	c := newCache(t, Config{MaxBytes: 1 << 20, MaxObjectBytes: 1 << 10, TTL: 10 * time.Minute}, clk)
+	c.Add("k", entry(10, 'k'))
+	clk.Advance(10*time.Minute - time.Nanosecond)
+	if _, ok := c.Get("k"); !ok {
+		t.Fatal("entry gone before its TTL")
+	}
+	clk.Advance(time.Nanosecond)
+	if _, ok := c.Get("k"); ok {
+		t.Fatal("entry served at its TTL")
+	}
+	if c.Len() != 0 || c.Bytes() != 0 {
+		t.Errorf("expired entry kept: %d entries, %d bytes", c.Len(), c.Bytes())
+	}
+	// Re-adding (the refetch) starts a new TTL; a hit does not extend it.
+	c.Add("k", entry(10, 'k'))
+	clk.Advance(9 * time.Minute)
+	c.Get("k")
+	clk.Advance(time.Minute)
+	if _, ok := c.Peek("k"); ok {
+		t.Error("a hit extended the TTL")
+	}
+	wantMetrics(t, c, map[string]float64{
+		"cdnapi_cache_evictions_total{reason=expired}": 2, "cdnapi_cache_hits_total": 2,
+		"cdnapi_cache_misses_total": 1, "cdnapi_cache_entries": 0, "cdnapi_cache_bytes": 0,
+	})
+}
+
+func TestDisabledAndNilCachesStoreNothing(t *testing.T) {
+	for _, cfg := range []Config{{MaxBytes: 0, MaxObjectBytes: 1024}, {MaxBytes: 1 << 20, MaxObjectBytes: 0}} {
+		c := newCache(t, cfg, nil)
+		if c.Enabled() || c.Fits(1) || c.Add("k", entry(1, 'k')) {
+			t.Errorf("%+v: cache is on", cfg)
+		}
+		if _, ok := c.Get("k"); ok {
+			t.Errorf("%+v: hit", cfg)
+		}
+		wantMetrics(t, c, map[string]float64{"cdnapi_cache_misses_total": 0})
+	}
+	var c *Cache
+	if c.Enabled() || c.Fits(1) || c.Add("k", entry(1, 'k')) || c.Len() != 0 || c.Bytes() != 0 {
+		t.Error("nil cache is on")
+	}
+	if _, ok := c.Get("k"); ok {
+		t.Error("nil cache hit")
+	}
+}
+
+func TestConcurrentUseStaysWithinBounds(t *testing.T) {
+	clk := newClock()
+	cfg := Config{MaxBytes: 20 * cost("key-00", 300), MaxObjectBytes: 512, TTL: time.Second}
+	c := newCache(t, cfg, clk)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 2000 {
+				key := fmt.Sprintf("key-%02d", (g*7+i)%50)
+				if e, ok := c.Get(key); ok {
+					if len(e.Data) != 300 || e.Data[0] != key[5] {
+						t.Errorf("%s holds %d bytes starting %q", key, len(e.Data), e.Data[:1])
+						return
+					}
+					continue
+				}
+				c.Add(key, entry(300, key[5]))
+				if i%100 == 0 {
+					clk.Advance(100 * time.Millisecond)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var sum int64
+	for el := c.order.Front(); el != nil; el = el.Next() {
+		sum += el.Value.(*item).cost
+	}
+	if sum != c.bytes || c.bytes > cfg.MaxBytes || c.order.Len() != len(c.items) {
+		t.Errorf("accounting: list sum %d, bytes %d (max %d), list %d, map %d",
+			sum, c.bytes, cfg.MaxBytes, c.order.Len(), len(c.items))
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	if err := NewDefaultConfig().Validate(); err != nil {
+		t.Fatalf("defaults invalid: %v", err)
+	}
+	def := NewDefaultConfig()
+	if def.MaxBytes != 64<<20 || def.MaxObjectBytes != 256<<10 || def.TTL != 10*time.Minute || !def.Enabled() {
+		t.Errorf("defaults = %+v", def)
+	}
+	if err := (Config{}).Validate(); err != nil {
+		t.Errorf("all-zero (off) config rejected: %v", err)
+	}
+	cases := []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{MaxBytes: -1, MaxObjectBytes: 1, TTL: time.Second}, "cache.max_bytes"},
+		{Config{MaxBytes: 1 << 20, MaxObjectBytes: -1, TTL: time.Second}, "cache.max_object_bytes"},
+		{Config{MaxBytes: 1 << 30, MaxObjectBytes: MaxObjectBytesLimit + 1, TTL: time.Second}, "must not exceed"},
+		{Config{MaxBytes: 1000, MaxObjectBytes: 2000, TTL: time.Second}, "cache.max_bytes 1000"},
+		{Config{MaxBytes: 1 << 20, MaxObjectBytes: 1000}, "cache.ttl"},
+		{Config{TTL: -time.Second}, "cache.ttl"},
+	}
+	for _, tc := range cases {
+		err := tc.cfg.Validate()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Validate(%+v) = %v, want mention of %q", tc.cfg, err, tc.want)
+		}
+		if _, err := New(tc.cfg, Deps{}); err == nil {
+			t.Errorf("New(%+v) accepted an invalid config", tc.cfg)
+		}
+	}
+}
