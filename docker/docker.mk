@@ -1,0 +1,26 @@
+# Docker Compose targets, included by the Makefile. Needs Docker with Compose v2 and BuildKit.
+# The whole system in two commands: `make docker-init`, then `docker compose up -d --build`.
+
+DOCKER_COMPOSE ?= docker compose
+
+.PHONY: docker-init up down logs
+
+docker-init: .env ## once: .env, images, network, volumes, model weights into the models volume
+	$(DOCKER_COMPOSE) up --no-start --build
+	$(DOCKER_COMPOSE) run --rm --no-deps ingestworker python -m ingestworker.prefetch
+	@echo "ready: docker compose up -d --build, then open http://localhost:3000"
+
+# A first .env from .env.example with a random MinIO password; an existing .env is never touched.
+.env:
+	@umask 077 && password=$$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n') \
+	  && sed "s/^MINIO_ROOT_PASSWORD=.*/MINIO_ROOT_PASSWORD=$$password/" .env.example > .env
+	@echo "wrote .env (from .env.example, with a random MINIO_ROOT_PASSWORD)"
+
+up: .env ## start the containers (http://localhost:3000), building what changed
+	$(DOCKER_COMPOSE) up -d --build
+
+down: ## stop and remove the containers; the data volumes stay
+	$(DOCKER_COMPOSE) down
+
+logs: ## follow every container's log
+	$(DOCKER_COMPOSE) logs -f --tail=200
