@@ -4,10 +4,7 @@ service processes it starts against the session's real servers (started and stop
 from __future__ import annotations
 
 import itertools
-import os
 import re
-import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -18,12 +15,13 @@ from typing import Any
 import httpx
 import pytest
 import redis
+
 from shared.config import MilvusSettings, MinioSettings
 from shared.embedding import TINY_CHECKPOINT, TINY_MODEL
 from shared.jobs import JobStore
 from shared.storage import ObjectStore
 from shared.vectors import VectorStore
-
+from tests.support.frontdoor import start_frontdoor
 from tests.support.processes import ROOT, ManagedProcess, free_port, http_ok, wait_until
 from tests.support.servers import MINIO_PASSWORD, MINIO_USER, Servers
 
@@ -139,34 +137,18 @@ class Stack:
 
     def start_frontdoor(self) -> str:
         """Nginx in front of the services already started, as ``make dev`` runs it."""
-        port = free_port()
         run_dir = Path(tempfile.mkdtemp(prefix=f"nginx-{self.name}-"))
-        env = {
-            "INGESTAPI_ADDR": self.urls["ingestapi"].removeprefix("http://"),
-            "SEARCHAPI_ADDR": self.urls["searchapi"].removeprefix("http://"),
-            "CDNAPI_ADDR": self.urls["cdnapi"].removeprefix("http://"),
-            "FRONTEND_PORT": f"127.0.0.1:{port}",
-            "FRONTEND_ROOT": str(ROOT / "frontend"),
-            "NGINX_RUN_DIR": str(run_dir),
-        }
-        subprocess.run(
-            [PYTHON, str(ROOT / "frontend" / "render_nginx.py"), "--native"],
-            env={**os.environ, **env},
-            check=True,
+        proc, url = start_frontdoor(
+            self.urls["ingestapi"],
+            self.urls["searchapi"],
+            self.urls["cdnapi"],
+            run_dir,
+            self.servers.log_dir,
+            name=f"{self.name}-frontdoor",
         )
-        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-        argv = [
-            nginx,
-            "-c",
-            f"{run_dir}/nginx.conf",
-            "-p",
-            f"{run_dir}/",
-            "-e",
-            f"{run_dir}/error.log",
-        ]
-        self._start("frontdoor", argv, {}, f"http://127.0.0.1:{port}/healthz", timeout=30)
-        self.urls["frontdoor"] = f"http://127.0.0.1:{port}"
-        return self.urls["frontdoor"]
+        self.processes["frontdoor"] = proc
+        self.urls["frontdoor"] = url
+        return url
 
     def stop(self, name: str) -> None:
         if proc := self.processes.pop(name, None):
@@ -187,6 +169,18 @@ def wait_for_job(
         return body if body["state"] in ("done", "failed", "duplicate") else None
 
     return wait_until(terminal, timeout, f"job {job_id} to finish", interval=0.2)
+
+
+@pytest.fixture(scope="module")
+def frontdoor_url(stack_factory: Any, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The whole system behind Nginx, for one test module: services, worker, cdnapi, front door."""
+    stack: Stack = stack_factory(f"fd-{request.module.__name__.rsplit('.', 1)[-1]}")
+    stack.start_ingestapi()
+    stack.start_worker()
+    stack.start_searchapi()
+    stack.start_cdnapi()
+    yield stack.start_frontdoor()
+    stack.stop_all()
 
 
 @pytest.fixture(scope="session")

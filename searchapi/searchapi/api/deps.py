@@ -1,0 +1,58 @@
+"""Annotated dependencies: the search service from the container, and shared query parameters."""
+
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+
+from searchapi.config import SearchSettings
+from searchapi.service.search import SearchService
+from shared.domain import SearchFilters
+from shared.errors import InvalidInput
+from shared.imaging import MIME_TYPES
+
+_FORMAT_ALIASES = {"JPG": "JPEG", "TIF": "TIFF"}
+
+
+def _service(request: Request) -> SearchService:
+    service: SearchService = request.app.state.container.search()
+    return service
+
+
+def _settings(request: Request) -> SearchSettings:
+    settings: SearchSettings = request.app.state.container.settings()
+    return settings
+
+
+def _filters(
+    format: Annotated[
+        list[str], Query(description="JPEG, PNG, WEBP, GIF, BMP, TIFF; repeatable")
+    ] = [],  # noqa: A002, B006
+    min_width: Annotated[int | None, Query(ge=1)] = None,
+    min_height: Annotated[int | None, Query(ge=1)] = None,
+    after: Annotated[int | None, Query(ge=0, description="ingested at or after (unix ms)")] = None,
+    before: Annotated[int | None, Query(ge=0, description="ingested before (unix ms)")] = None,
+) -> SearchFilters:
+    formats = tuple(_FORMAT_ALIASES.get(f.upper(), f.upper()) for f in format)
+    if unknown := [f for f in formats if f not in MIME_TYPES]:
+        raise InvalidInput(f"unknown format {unknown[0]!r}; use one of {', '.join(MIME_TYPES)}")
+    return SearchFilters(formats, min_width, min_height, after, before)
+
+
+def _page(
+    request: Request,
+    limit: Annotated[int, Query(ge=1, description="results per page")] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> tuple[int, int]:
+    options = _settings(request).search
+    if limit > options.max_limit:
+        raise InvalidInput(f"limit must be at most {options.max_limit}")
+    if offset > options.max_offset:
+        raise InvalidInput(f"offset must be at most {options.max_offset}")
+    return limit, offset
+
+
+ServiceDep = Annotated[SearchService, Depends(_service)]
+SettingsDep = Annotated[SearchSettings, Depends(_settings)]
+FiltersDep = Annotated[SearchFilters, Depends(_filters)]
+PageDep = Annotated[tuple[int, int], Depends(_page)]
+MinScore = Annotated[float | None, Query(ge=-1, le=1, description="drop hits scoring below")]

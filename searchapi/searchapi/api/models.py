@@ -1,0 +1,75 @@
+"""Response bodies of searchapi (DESIGN.md, "Contracts")."""
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from shared.domain import Hit, ImageRecord
+
+
+class ImageOut(BaseModel):
+    id: str
+    url: str = Field(description="the original, served by cdnapi")
+    thumb_url: str = Field(description="256 px WebP, served by cdnapi")
+    width: int
+    height: int
+    format: str
+    filename: str
+    bytes: int
+    ingested_at: int = Field(description="unix ms")
+    meta: dict[str, Any]
+
+    @classmethod
+    def of(cls, record: ImageRecord) -> "ImageOut":
+        return cls(
+            id=record.id,
+            url=f"/images/{record.id}",
+            thumb_url=f"/images/{record.id}/thumb",
+            width=record.width,
+            height=record.height,
+            format=record.format,
+            filename=record.filename,
+            bytes=record.bytes,
+            ingested_at=record.ingested_at,
+            meta=record.meta,
+        )
+
+
+class HitOut(ImageOut):
+    score: float = Field(description="cosine similarity, higher is closer")
+
+    @classmethod
+    def of_hit(cls, hit: Hit) -> "HitOut":
+        return cls(**ImageOut.of(hit.record).model_dump(), score=round(hit.score, 6))
+
+
+class ModelOut(BaseModel):
+    name: str
+    weights: str
+    demo: bool = Field(description="true for the tiny model trained on coloured shapes")
+
+
+class SearchResponse(BaseModel):
+    query: str | None
+    limit: int
+    offset: int
+    model: ModelOut
+    results: list[HitOut]
+
+    @classmethod
+    def build(
+        cls, model: dict[str, Any], query: str | None, page: tuple[int, int], hits: list[Hit]
+    ) -> "SearchResponse":
+        return cls(
+            query=query,
+            limit=page[0],
+            offset=page[1],
+            model=ModelOut(**model),
+            results=[HitOut.of_hit(hit) for hit in hits],
+        )
+
+
+class ImageList(BaseModel):
+    limit: int
+    offset: int
+    results: list[ImageOut]

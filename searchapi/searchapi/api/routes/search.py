@@ -1,0 +1,68 @@
+"""``/api/v1/image/search``: by text (GET) or by an uploaded image (POST)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+
+from searchapi.api.deps import FiltersDep, MinScore, PageDep, ServiceDep, SettingsDep
+from searchapi.api.models import SearchResponse
+from shared.errors import FileTooLarge, InvalidInput
+from shared.uploads import receive_request_files
+
+router = APIRouter(prefix="/api/v1/image", tags=["search"])
+
+
+@router.get("/search", response_model=SearchResponse)
+async def search_by_text(
+    service: ServiceDep,
+    page: PageDep,
+    filters: FiltersDep,
+    text: Annotated[str, Query(min_length=1, description="what to look for, in words")],
+    min_score: MinScore = None,
+) -> SearchResponse:
+    hits = await run_in_threadpool(service.by_text, text, *page, min_score, filters)
+    return SearchResponse.build(service.model, text.strip(), page, hits)
+
+
+@router.post(
+    "/search",
+    response_model=SearchResponse,
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                        "required": ["file"],
+                    }
+                }
+            },
+            "required": True,
+        }
+    },
+)
+async def search_by_image(
+    request: Request,
+    service: ServiceDep,
+    settings: SettingsDep,
+    page: PageDep,
+    filters: FiltersDep,
+    min_score: MinScore = None,
+) -> SearchResponse:
+    files = await receive_request_files(
+        request, field_name="file", max_bytes=settings.search.max_bytes, max_files=1
+    )
+    if not files:
+        raise InvalidInput("send the picture as a multipart part named `file`")
+    [upload] = files
+    try:
+        if upload.too_large:
+            raise FileTooLarge(
+                f"the picture is larger than the {settings.search.max_bytes} byte limit"
+            )
+        hits = await run_in_threadpool(service.by_image, upload.file, *page, min_score, filters)
+    finally:
+        upload.close()
+    return SearchResponse.build(service.model, None, page, hits)

@@ -1,0 +1,59 @@
+"""The app factory: ``uvicorn --factory searchapi.main:create_app`` or ``python -m searchapi``.
+
+The model loads in ``lifespan``, so the first query is not a cold one, and the index is opened
+for that model: a collection built by another model stops the start with how to re-index.
+"""
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+
+from searchapi.api.routes import images, search
+from searchapi.config import SearchSettings
+from searchapi.container import Container
+from shared.logging import configure_logging, get_logger
+from shared.startup import when_available
+from shared.web import install_access_log, install_problem_handlers, ops_router
+
+log = get_logger(__name__)
+
+
+def _prepare(container: Container) -> None:
+    embedder = container.embedder()
+    embedder.load()
+    deadline = container.settings().search.startup_deadline_s
+    collection = when_available(lambda: container.vectors().open(embedder.identity), deadline)
+    log.info("ready to search", collection=collection, model=embedder.identity.key)
+
+
+def _readiness(container: Container) -> Mapping[str, bool]:
+    vectors = container.vectors()
+    reachable = vectors.ping()
+    return {
+        "milvus": reachable,
+        "model": container.embedder().loaded,
+        # A re-index moved the alias to another model's collection: restart with that model.
+        "index_current": reachable and vectors.collection == vectors.target(),
+    }
+
+
+def create_app(settings: SearchSettings | None = None) -> FastAPI:
+    settings = settings or SearchSettings()
+    configure_logging(settings.log, "searchapi")
+    container = Container(settings=settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(_prepare, container)
+        yield
+
+    app = FastAPI(title="searchapi", version="0.1.0", lifespan=lifespan)
+    app.state.container = container
+    install_problem_handlers(app)
+    install_access_log(app)
+    app.include_router(search.router)
+    app.include_router(images.router)
+    app.include_router(ops_router(lambda: _readiness(container)))
+    return app

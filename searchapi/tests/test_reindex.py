@@ -1,0 +1,120 @@
+"""Re-index on real parts: model A's index is rebuilt with model B, search answers throughout,
+the alias moves in one step, and services configured for the wrong model refuse to start."""
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from shared.embedding import TINY_MODEL, weights_id
+from shared.shapes import samples
+from tests.support.images import encode
+from tests.support.processes import ROOT
+from tests.support.stack import Stack, wait_for_job
+
+
+def _model_b(directory: Path) -> str:
+    """Model B: the tiny architecture with other (seeded, untrained) weights."""
+    import open_clip
+    import torch
+    from safetensors.torch import save_file
+
+    from shared.embedding import CLIP_CONFIGS
+
+    open_clip.add_model_config(CLIP_CONFIGS)
+    torch.manual_seed(7)
+    model, _, _ = open_clip.create_model_and_transforms(TINY_MODEL, pretrained=None)
+    path = directory / "model-b.safetensors"
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path))
+    return str(path)
+
+
+def _poll_search(url: str, stop: threading.Event, statuses: list[int]) -> None:
+    with httpx.Client(timeout=30) as client:
+        while not stop.is_set():
+            statuses.append(
+                client.get(
+                    f"{url}/api/v1/image/search", params={"text": "a red circle"}
+                ).status_code
+            )
+
+
+def test_reindex_moves_the_alias_while_search_keeps_answering(
+    stack_factory: Any, tmp_path: Path
+) -> None:
+    stack: Stack = stack_factory("reindex")
+    try:
+        ingest_url = stack.start_ingestapi()
+        stack.start_worker()
+        search_a = stack.start_searchapi()
+        files = [
+            ("files", (f"{s.colour}-{s.shape}-{i}.png", encode(img, "PNG")))
+            for i, (s, img) in enumerate(samples(12, seed=99, image_size=96))
+        ]
+        with httpx.Client(timeout=60) as client:
+            jobs = client.post(f"{ingest_url}/api/v1/ingest", files=files).json()["jobs"]
+            for job in jobs:
+                assert wait_for_job(client, ingest_url, job["job_id"])["state"] == "done"
+        vectors = stack.vectors()
+        collection_a = vectors.target()
+        assert collection_a is not None
+
+        weights_b = _model_b(tmp_path)
+        statuses: list[int] = []
+        stop = threading.Event()
+        poller = threading.Thread(target=_poll_search, args=(search_a, stop, statuses))
+        poller.start()
+        try:
+            subprocess.run(
+                [sys.executable, "-m", "searchapi.reindex"],
+                cwd=ROOT,
+                check=True,
+                timeout=300,
+                env=stack.env(MODEL__PRETRAINED=weights_b),
+            )
+        finally:
+            stop.set()
+            poller.join(timeout=60)
+        assert statuses and set(statuses) == {200}, f"search answered {sorted(set(statuses))}"
+
+        collection_b = vectors.target()
+        assert collection_b not in (None, collection_a)
+        assert vectors.model_of(collection_b) == f"{TINY_MODEL}/{weights_id(weights_b)}"
+        assert vectors.count(collection_b) == len(files)
+        assert vectors.model_of(collection_a) != vectors.model_of(collection_b)
+
+        # The running model-A service still answers from its own collection, and says it is stale.
+        with httpx.Client(timeout=30) as client:
+            ready = client.get(f"{search_a}/readyz")
+            assert ready.status_code == 503 and ready.json()["checks"]["index_current"] is False
+        stack.stop("searchapi")
+
+        # A model-B service starts and finds what was indexed.
+        search_b = stack.start_searchapi(MODEL__PRETRAINED=weights_b)
+        with httpx.Client(timeout=30) as client:
+            hits = client.get(
+                f"{search_b}/api/v1/image/search", params={"text": "x", "limit": 50}
+            ).json()
+            assert len(hits["results"]) == len(files)
+        stack.stop("searchapi")
+        _assert_refuses_to_start([sys.executable, "-m", "searchapi"], stack)
+        _assert_refuses_to_start([sys.executable, "-m", "ingestworker"], stack)
+    finally:
+        stack.stop_all()
+
+
+def _assert_refuses_to_start(argv: list[str], stack: Stack) -> None:
+    """Configured for model A, against an index of model B: exit non-zero, say how to re-index."""
+    done = subprocess.run(
+        argv,
+        cwd=ROOT,
+        env=stack.env(HTTP__PORT="0", WORKER__HTTP_PORT="0"),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode != 0
+    assert "re-index" in done.stdout + done.stderr
