@@ -7,6 +7,7 @@ never embed (ingestapi) do not depend on torch at all.
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,10 @@ class ClipEmbedder:
         with self._lock:
             if self._model is not None:
                 return
+            # Idle OpenMP threads sleep instead of spinning: beside Milvus and the other services
+            # on a small machine, spinning made forward passes many times slower. Read by OpenMP
+            # when torch loads, so it must be set first; an explicit setting wins.
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             import open_clip
             import torch
 

@@ -6,14 +6,19 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from shared.uploads import receive_files, safe_filename
 from shared.domain import image_id_of
 from shared.errors import FileTooLarge, InvalidInput
+from shared.uploads import receive_files, safe_filename
 
 
-def _multipart(files: list[tuple[str, str, bytes]], extra: dict[str, str] | None = None) -> tuple[str, bytes]:
+def _multipart(
+    files: list[tuple[str, str, bytes]], extra: dict[str, str] | None = None
+) -> tuple[str, bytes]:
     request = httpx.Request(
-        "POST", "http://x/", files=[(field, (name, data)) for field, name, data in files], data=extra
+        "POST",
+        "http://x/",
+        files=[(field, (name, data)) for field, name, data in files],
+        data=extra,
     )
     return request.headers["content-type"], request.read()
 
@@ -23,11 +28,22 @@ async def _chunks(body: bytes, size: int = 1000) -> AsyncIterator[bytes]:
         yield body[start : start + size]
 
 
-def _receive(body: bytes, content_type: str, max_bytes: int = 10_000, max_files: int = 10,
-             declared: int | None = None):
+def _receive(
+    body: bytes,
+    content_type: str,
+    max_bytes: int = 10_000,
+    max_files: int = 10,
+    declared: int | None = None,
+):
     return asyncio.run(
-        receive_files(content_type, declared, _chunks(body), field_name="files",
-                      max_bytes=max_bytes, max_files=max_files)
+        receive_files(
+            content_type,
+            declared,
+            _chunks(body),
+            field_name="files",
+            max_bytes=max_bytes,
+            max_files=max_files,
+        )
     )
 
 
@@ -43,14 +59,18 @@ def test_receives_each_file_with_its_digest() -> None:
 
 
 def test_oversize_part_is_flagged_and_not_kept_while_others_survive() -> None:
-    content_type, body = _multipart([("files", "big.jpg", b"x" * 10_001), ("files", "ok.jpg", b"y" * 10)])
+    content_type, body = _multipart(
+        [("files", "big.jpg", b"x" * 10_001), ("files", "ok.jpg", b"y" * 10)]
+    )
     big, ok = _receive(body, content_type)
     assert big.too_large and big.file.read() == b""
     assert not ok.too_large and ok.file.read() == b"y" * 10
 
 
 def test_other_fields_are_ignored() -> None:
-    content_type, body = _multipart([("files", "a.jpg", b"a"), ("other", "b.jpg", b"b")], {"note": "hi"})
+    content_type, body = _multipart(
+        [("files", "a.jpg", b"a"), ("other", "b.jpg", b"b")], {"note": "hi"}
+    )
     assert [f.filename for f in _receive(body, content_type)] == ["a.jpg"]
 
 
@@ -84,8 +104,12 @@ def test_malformed_multipart_is_invalid() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("../../etc/passwd", "passwd"), ("C:\\photos\\cat.jpg", "cat.jpg"), ("", "upload"),
-     ("a\x00b.png", "ab.png")],
+    [
+        ("../../etc/passwd", "passwd"),
+        ("C:\\photos\\cat.jpg", "cat.jpg"),
+        ("", "upload"),
+        ("a\x00b.png", "ab.png"),
+    ],
 )
 def test_safe_filename(raw: str, expected: str) -> None:
     assert safe_filename(raw) == expected
