@@ -1,0 +1,98 @@
+"""The HTTP APIs behind the front door, as the CLI uses them. Errors are RFC 9457 problems."""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from imgsearch_cli import __version__
+
+DEFAULT_URL = "http://127.0.0.1:3000"
+RETRY_STATUSES = frozenset({502, 503, 504})  # the service is restarting or overloaded: try again
+UPLOAD_TIMEOUT = httpx.Timeout(300.0, connect=5.0)  # the answer comes after a batch is staged
+
+
+class ApiError(Exception):
+    """The server answered with an error; ``problem`` is its RFC 9457 body (or one made up)."""
+
+    def __init__(self, status: int, problem: dict[str, Any]) -> None:
+        super().__init__(problem.get("detail") or problem.get("title") or f"HTTP {status}")
+        self.status = status
+        self.problem = problem
+
+
+def problem_of(response: httpx.Response) -> dict[str, Any]:
+    """The response's problem body; a generic one when it has none (e.g. a proxy's HTML page)."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and ("detail" in body or "title" in body):
+        return body
+    status = response.status_code
+    return {"status": status, "title": response.reason_phrase, "detail": f"HTTP {status}"}
+
+
+class Client:
+    def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 60.0) -> None:
+        headers = {"User-Agent": f"imgsearch-cli/{__version__}", "Accept": "application/json"}
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.Client(
+            base_url=self.base_url, headers=headers, timeout=httpx.Timeout(timeout, connect=5.0)
+        )
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._http.close()
+
+    def absolute(self, path: str) -> str:
+        return path if "://" in path else f"{self.base_url}{path}"
+
+    def upload(self, paths: list[Path]) -> httpx.Response:
+        """POST the files as one multipart request; the caller reads the answer (202 or problem)."""
+        handles = [path.open("rb") for path in paths]
+        try:
+            files = [
+                ("files", (path.name, handle, _mime(path)))
+                for path, handle in zip(paths, handles, strict=True)
+            ]
+            return self._http.post("/api/v1/ingest", files=files, timeout=UPLOAD_TIMEOUT)
+        finally:
+            for handle in handles:
+                handle.close()
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        return self._json(self._http.get(f"/api/v1/ingest/jobs/{job_id}"))
+
+    def search(self, text: str, limit: int, offset: int = 0) -> dict[str, Any]:
+        params: dict[str, str | int] = {"text": text, "limit": limit, "offset": offset}
+        return self._json(self._http.get("/api/v1/image/search", params=params))
+
+    def search_image(self, path: Path, limit: int, offset: int = 0) -> dict[str, Any]:
+        with path.open("rb") as handle:
+            response = self._http.post(
+                "/api/v1/image/search",
+                params={"limit": limit, "offset": offset},
+                files={"file": (path.name, handle, _mime(path))},
+                timeout=UPLOAD_TIMEOUT,
+            )
+        return self._json(response)
+
+    @staticmethod
+    def _json(response: httpx.Response) -> dict[str, Any]:
+        if response.is_success:
+            body: dict[str, Any] = response.json()
+            return body
+        raise ApiError(response.status_code, problem_of(response))
+
+
+def _mime(path: Path) -> str:
+    """A hint only: the server decides what the bytes are."""
+    return mimetypes.guess_type(path.name)[0] or "application/octet-stream"

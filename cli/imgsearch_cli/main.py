@@ -1,0 +1,153 @@
+"""``imgsearch``, the command line. Exit status: 0 all good, 1 a file failed, 2 usage or server."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import httpx
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from imgsearch_cli import __version__
+from imgsearch_cli.client import DEFAULT_URL, ApiError, Client
+from imgsearch_cli.ingest import Ingest, Summary, collect_files
+from imgsearch_cli.search import print_json, print_table, run_search
+
+out, err = Console(), Console(stderr=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--url",
+        default=os.environ.get("IMGSEARCH_URL", DEFAULT_URL),
+        help="the server's front door (env IMGSEARCH_URL; default %(default)s)",
+    )
+    uploads = argparse.ArgumentParser(add_help=False)
+    uploads.add_argument("--batch-size", type=int, default=8, help="files per request (8)")
+    uploads.add_argument("--concurrency", type=int, default=4, help="requests in flight (4)")
+    uploads.add_argument("--timeout", type=float, default=600, help="give up after SECONDS (600)")
+    uploads.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    parser = argparse.ArgumentParser(
+        prog="imgsearch",
+        description="Ingest images into an Image search server and search them. "
+        "Sends `Authorization: Bearer $IMGSEARCH_API_KEY` when that variable is set.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ingest = commands.add_parser("ingest", parents=[common, uploads], help="upload files, folders")
+    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
+
+    search = commands.add_parser("search", parents=[common], help="search by text or by picture")
+    search.add_argument("text", nargs="?", help="what the picture shows, e.g. 'a red circle'")
+    search.add_argument("--image", type=Path, help="search with this picture instead of text")
+    search.add_argument("--limit", type=int, default=20, help="hits to show (20)")
+    search.add_argument("--offset", type=int, default=0, help="skip this many hits (0)")
+    search.add_argument("--json", action="store_true", help="print the API's JSON answer")
+
+    demo = commands.add_parser(
+        "demo", parents=[common, uploads], help="ingest generated coloured-shape pictures"
+    )
+    demo.add_argument("--count", type=int, default=48, help="pictures to make (48)")
+    demo.add_argument("--seed", type=int, default=1, help="which pictures (1)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "search" and (args.text is None) == (args.image is None):
+        parser.error("search needs either TEXT or --image PATH")
+    try:
+        with Client(args.url, os.environ.get("IMGSEARCH_API_KEY") or None) as client:
+            if args.command == "search":
+                return search_command(client, args)
+            if args.command == "demo":
+                return demo_command(client, args)
+            return ingest_command(client, args, collect_files(args.paths))
+    except FileNotFoundError as exc:
+        err.print(f"[red]error:[/] {exc}")
+    except ApiError as exc:
+        err.print(f"[red]error:[/] the server answered {exc.status}: {exc}")
+    except httpx.TransportError as exc:
+        err.print(f"[red]error:[/] could not reach {args.url}: {exc}")
+    return 2
+
+
+def search_command(client: Client, args: argparse.Namespace) -> int:
+    answer = run_search(client, args.text, args.image, args.limit, args.offset)
+    if args.json:
+        print_json(answer, client, out)
+        return 0
+    if (answer.get("model") or {}).get("demo"):
+        err.print("[yellow]note:[/] the server runs the demo model: it only knows coloured shapes.")
+    print_table(answer, client, out, args.offset)
+    return 0
+
+
+def ingest_command(client: Client, args: argparse.Namespace, files: list[Path]) -> int:
+    if not files:
+        err.print("[red]error:[/] no files found (hidden files are skipped)")
+        return 2
+    columns = (TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn())
+    with Progress(
+        *columns, TimeElapsedColumn(), console=err, disable=not err.is_terminal
+    ) as progress:
+        tasks = {
+            "uploaded": progress.add_task("Uploading", total=len(files)),
+            "finished": progress.add_task("Indexing", total=len(files)),
+        }
+        ingest = Ingest(
+            client,
+            batch_size=max(1, args.batch_size),
+            concurrency=max(1, args.concurrency),
+            timeout=args.timeout,
+            on_event=lambda kind, count: progress.advance(tasks[kind], count),
+        )
+        summary = ingest.run(files)
+    if args.json:
+        out.print_json(data=summary.as_dict())
+    else:
+        print_summary(summary)
+    return 0 if summary.ok else 1
+
+
+def print_summary(summary: Summary) -> None:
+    c = summary.counts
+    total = len(summary.results)
+    line = f"{c['done']} done, {c['duplicate']} duplicate, {c['failed']} failed"
+    if c["unfinished"]:
+        line += f", {c['unfinished']} unfinished"
+    files = "file" if total == 1 else "files"
+    out.print(f"{total} {files} in {summary.seconds:.1f} s: {line}", soft_wrap=True)
+    for item in summary.problems():  # one line each, not wrapped: greppable
+        out.print(f"{item.state:<10} {item.path}: {item.reason}", soft_wrap=True, markup=False)
+
+
+def demo_command(client: Client, args: argparse.Namespace) -> int:
+    try:
+        from shared.shapes import save_samples
+    except ImportError:
+        err.print(
+            "[red]error:[/] `imgsearch demo` needs the workspace's `shared` package "
+            "(run it with `uv run imgsearch demo` in the repository)"
+        )
+        return 2
+    with tempfile.TemporaryDirectory(prefix="imgsearch-demo-") as folder:
+        files = save_samples(folder, args.count, args.seed, "PNG")
+        err.print(f"Made {len(files)} pictures of coloured shapes; ingesting them…")
+        status = ingest_command(client, args, files)
+    if status == 0 and not args.json:
+        url = f"{client.base_url}/?q=a+red+circle"
+        out.print(f"Now try: imgsearch search 'a red circle'   or open {url}", soft_wrap=True)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

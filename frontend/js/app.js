@@ -1,0 +1,238 @@
+// Entry point: wires the search box, the URL (the page's state lives in it), results, viewer, uploads.
+//   /?q=red+circle     text search          /?similar=<id>   images like <id>
+//   /?image=<id>       viewer open (combines with the others)    /   the library, newest first
+
+import * as api from './api.js';
+import { byTestId, debounce, h, throttle } from './dom.js';
+import { acceptDrops } from './drop.js';
+import { displayName, ResultsView } from './results.js';
+import { Uploads } from './uploads.js';
+import { Viewer } from './viewer.js';
+
+const SEARCH_DELAY_MS = 300;
+const form = byTestId('search-form');
+const input = byTestId('search-input');
+const pictureInput = byTestId('search-image-input');
+const uploadInput = byTestId('upload-input');
+const banner = byTestId('demo-banner');
+const modelInfo = byTestId('model-info');
+const pictures = new Map(); // history token -> File: a picture query cannot live in the URL
+let pushNext = true; // the next typed query starts a new history entry (then replaces it while typing)
+
+const results = new ResultsView({
+  onOpen: (record, tile) => openImage(record.id, record, tile),
+  onModel: showModel,
+});
+const viewer = new Viewer({ onSimilar: findSimilar, onClose: viewerClosed });
+// Newly indexed images: show them soon, and once more when the burst has settled (search reads
+// are only boundedly consistent, so the last few may need a moment to become visible).
+const refreshSoon = throttle(() => results.refresh(), 700);
+const refreshSettled = debounce(() => results.refresh(), 2500);
+const onIndexed = () => {
+  refreshSoon();
+  refreshSettled();
+};
+const uploads = new Uploads({ onIndexed, onOpen: (id) => openImage(id) });
+
+function readLocation() {
+  const params = new URLSearchParams(window.location.search);
+  return {
+    q: (params.get('q') ?? '').trim(),
+    similar: params.get('similar') ?? '',
+    image: params.get('image') ?? '',
+    picture: window.history.state?.picture ?? null,
+  };
+}
+
+function urlFor({ q = '', similar = '', image = '' }) {
+  const params = new URLSearchParams();
+  if (similar) params.set('similar', similar);
+  else if (q) params.set('q', q);
+  if (image) params.set('image', image);
+  const query = params.toString();
+  return query ? `/?${query}` : '/';
+}
+
+function navigate(target, { replace = false, state = null } = {}) {
+  window.history[replace ? 'replaceState' : 'pushState'](state, '', urlFor(target));
+  render();
+}
+
+/** Make the page match the URL (on load, after navigate(), and on Back/Forward). */
+function render() {
+  const where = readLocation();
+  const source = sourceFor(where);
+  if (source.key !== results.key) results.show(source);
+  if (document.activeElement !== input || input.value.trim() !== where.q) input.value = where.q;
+  document.title = where.q ? `${where.q} — Image search` : 'Image search';
+  if (where.image && viewer.openId !== where.image) viewer.open(where.image, results.records.get(where.image));
+  if (!where.image && viewer.openId) viewer.close();
+}
+
+function sourceFor({ q, similar, picture }) {
+  if (similar) return similarSource(similar);
+  if (q) return textSource(q);
+  if (picture && pictures.has(picture)) return pictureSource(picture, pictures.get(picture));
+  return librarySource();
+}
+
+const more = (n, done) => `${n}${done ? '' : '+'}`;
+
+function textSource(q) {
+  return {
+    key: `q:${q}`,
+    scored: true,
+    fetchPage: (page) => api.searchText(q, page),
+    summary: (n, done) => `${more(n, done)} best matches for “${q}”`,
+    empty: { title: `No images match “${q}”.`, hint: 'Try other words, or upload pictures with the Upload button.' },
+  };
+}
+
+function similarSource(id) {
+  return {
+    key: `similar:${id}`,
+    scored: true,
+    fetchPage: (page) => api.similarTo(id, page),
+    summary: (n, done) => `${more(n, done)} images similar to this one`,
+    empty: { title: 'No similar images yet.', hint: 'Upload more pictures to compare with.' },
+    context: () => {
+      const name = h('strong', { text: 'this image' });
+      api.getImage(id).then((record) => (name.textContent = displayName(record)), () => {});
+      const open = h('button', { type: 'button', class: 'link-button', text: 'Open' });
+      open.addEventListener('click', () => openImage(id, null, open));
+      return contextBar(`/images/${encodeURIComponent(id)}/thumb`, ['Images similar to ', name], open);
+    },
+  };
+}
+
+function pictureSource(token, file) {
+  return {
+    key: `picture:${token}`,
+    scored: true,
+    fetchPage: (page) => api.searchByFile(file, page),
+    summary: (n, done) => `${more(n, done)} images like ${file.name}`,
+    empty: { title: `No images look like ${file.name}.`, hint: 'Upload more pictures to compare with.' },
+    context: () => contextBar(file.preview, ['Images like ', h('strong', { text: file.name })]),
+  };
+}
+
+function librarySource() {
+  return {
+    key: 'library',
+    scored: false,
+    fetchPage: (page) => api.listImages(page),
+    summary: (n, done) => `${more(n, done)} images in the library`,
+    empty: {
+      title: 'No images yet.',
+      hint: 'Upload some: drag pictures anywhere onto this page, or use the Upload button.',
+    },
+  };
+}
+
+function contextBar(thumb, label, ...actions) {
+  const clear = h('button', { type: 'button', class: 'link-button', 'data-testid': 'context-clear', text: 'Clear' });
+  clear.addEventListener('click', () => navigate({}));
+  const img = h('img', { src: thumb, alt: '', width: 40, height: 40 });
+  img.addEventListener('error', () => (img.hidden = true), { once: true });
+  return h('div', { class: 'context-bar' },
+    img,
+    h('span', { class: 'context-label' }, ...label),
+    ...actions, clear);
+}
+
+function showModel(model) {
+  banner.hidden = !model?.demo;
+  modelInfo.textContent = model ? `Model: ${model.name}${model.weights ? ` (${model.weights})` : ''}` : '';
+}
+
+function openImage(id, record = null, opener = null) {
+  const where = readLocation();
+  viewer.open(id, record, opener);
+  if (where.image === id) return;
+  window.history.pushState({ ...window.history.state, viewer: true }, '', urlFor({ ...where, image: id }));
+}
+
+function viewerClosed() {
+  const where = readLocation();
+  if (!where.image) return; // closed by navigation: the URL already says so
+  if (window.history.state?.viewer) window.history.back();
+  else window.history.replaceState(null, '', urlFor({ ...where, image: '' }));
+}
+
+function findSimilar(id) {
+  const replace = Boolean(window.history.state?.viewer); // Back then returns to the search it came from
+  window.history.replaceState(null, '', urlFor({ ...readLocation(), image: '' }));
+  viewer.close();
+  navigate({ similar: id }, { replace });
+  window.scrollTo({ top: 0 });
+}
+
+function searchByPicture(file) {
+  if (!file) return;
+  const token = `${Date.now()}`;
+  file.preview ??= URL.createObjectURL(file);
+  pictures.set(token, file);
+  input.value = '';
+  navigate({}, { state: { picture: token } });
+}
+
+/** Typing searches after a pause, Enter at once; one history entry per query typed. */
+function commit({ enter = false } = {}) {
+  search.cancel();
+  const q = input.value.trim();
+  const where = readLocation();
+  const unchanged = q === where.q && !where.similar && !(q === '' && where.picture);
+  if (!unchanged) navigate({ q }, { replace: !pushNext });
+  else if (enter && results.notice.dataset.kind === 'error') results.show(results.source);
+  pushNext = enter;
+}
+const search = debounce(() => commit(), SEARCH_DELAY_MS);
+
+form.addEventListener('submit', (event) => {
+  event.preventDefault();
+  commit({ enter: true });
+});
+input.addEventListener('input', search);
+input.addEventListener('blur', () => (pushNext = true));
+input.addEventListener('paste', (event) => {
+  const file = Array.from(event.clipboardData?.files ?? []).find((f) => f.type.startsWith('image/'));
+  if (file) {
+    event.preventDefault();
+    searchByPicture(file);
+  }
+});
+byTestId('search-by-image-button').addEventListener('click', () => pictureInput.click());
+pictureInput.addEventListener('change', () => {
+  searchByPicture(pictureInput.files[0]);
+  pictureInput.value = '';
+});
+byTestId('upload-button').addEventListener('click', () => uploadInput.click());
+uploadInput.addEventListener('change', () => {
+  uploads.add(uploadInput.files);
+  uploadInput.value = '';
+});
+
+// Drag and drop: on the search box it searches by that picture; anywhere else it uploads.
+acceptDrops({ searchBox: form, onPicture: searchByPicture, onFiles: (files) => uploads.add(files) });
+
+// Same-page links (brand, demo suggestions, uploaded files) navigate without reloading.
+document.addEventListener('click', (event) => {
+  const link = event.target.closest('a[href]');
+  if (!link || event.defaultPrevented || link.target || link.origin !== window.location.origin) return;
+  if (link.pathname !== '/' || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
+  event.preventDefault();
+  window.history.pushState(null, '', link.href);
+  pushNext = true;
+  render();
+});
+document.addEventListener('keydown', (event) => {
+  if (event.key !== '/' || event.target.closest('input, textarea, select, dialog[open]')) return;
+  event.preventDefault();
+  input.focus();
+});
+window.addEventListener('popstate', () => {
+  pushNext = true;
+  render();
+});
+
+render();

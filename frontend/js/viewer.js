@@ -1,0 +1,146 @@
+// The image viewer: a modal <dialog> with the original, its metadata, "Find similar" and a link.
+
+import { ApiError, getImage } from './api.js';
+import { byTestId, formatBytes, formatDate, formatScore, h } from './dom.js';
+import { displayName } from './results.js';
+
+export const shareUrl = (id) => `${window.location.origin}/?image=${encodeURIComponent(id)}`;
+
+export class Viewer {
+  constructor({ onSimilar, onClose }) {
+    this.dialog = byTestId('viewer');
+    this.image = byTestId('viewer-image', this.dialog);
+    this.title = byTestId('viewer-title', this.dialog);
+    this.error = byTestId('viewer-error', this.dialog);
+    this.meta = byTestId('viewer-meta', this.dialog);
+    this.similar = byTestId('similar-button', this.dialog);
+    this.original = byTestId('open-original', this.dialog);
+    this.link = byTestId('share-link', this.dialog);
+    this.copyStatus = byTestId('copy-status', this.dialog);
+    this.closeButton = byTestId('viewer-close', this.dialog);
+    this.id = null;
+
+    this.closeButton.addEventListener('click', () => this.close());
+    this.similar.addEventListener('click', () => this.id && onSimilar(this.id));
+    byTestId('copy-link', this.dialog).addEventListener('click', () => this.copyLink());
+    this.link.addEventListener('focus', () => this.link.select());
+    // A click on the backdrop lands on the <dialog> itself; clicks inside land on its children.
+    this.dialog.addEventListener('click', (event) => event.target === this.dialog && this.close());
+    this.dialog.addEventListener('close', () => {
+      const { opener } = this;
+      this.id = null;
+      this.opener = null;
+      if (opener?.isConnected) opener.focus();
+      onClose();
+    });
+  }
+
+  /** The id on show, or null when closed. */
+  get openId() {
+    return this.dialog.open ? this.id : null;
+  }
+
+  /** Show image `id`; `record` (from the grid) renders at once, otherwise it is fetched. */
+  async open(id, record = null, opener = null) {
+    this.id = id;
+    this.opener = opener ?? (this.dialog.open ? this.opener : document.activeElement);
+    this.error.hidden = true;
+    this.dialog.classList.remove('unavailable');
+    this.copyStatus.textContent = '';
+    this.link.value = shareUrl(id);
+    if (record) this.render(record);
+    else this.renderPlaceholder(id);
+    if (!this.dialog.open) this.dialog.showModal();
+    this.closeButton.focus();
+    if (record) return;
+    try {
+      const fetched = await getImage(id);
+      if (this.id === id) this.render(fetched);
+    } catch (err) {
+      if (this.id !== id) return;
+      const gone = err instanceof ApiError && err.status === 404;
+      this.showError(gone ? 'This image does not exist (any more).' : `Could not load this image: ${err.message}`);
+    }
+  }
+
+  close() {
+    if (this.dialog.open) this.dialog.close();
+  }
+
+  renderPlaceholder(id) {
+    this.title.textContent = 'Loading…';
+    this.meta.replaceChildren();
+    this.image.removeAttribute('src');
+    this.image.alt = '';
+    this.original.href = `/images/${encodeURIComponent(id)}`;
+    this.similar.disabled = true;
+  }
+
+  render(record) {
+    this.title.textContent = displayName(record);
+    this.similar.disabled = false;
+    this.original.href = record.url;
+    this.image.alt = displayName(record);
+    if (record.width && record.height) {
+      this.image.width = record.width;
+      this.image.height = record.height;
+    }
+    // Show the (cached) thumbnail at once, then swap in the original when it has arrived.
+    this.image.src = record.thumb_url;
+    const full = new Image();
+    full.addEventListener('load', () => this.id === record.id && (this.image.src = record.url), { once: true });
+    full.src = record.url;
+    this.meta.replaceChildren(...metadataRows(record).flatMap(([term, value]) => [
+      h('dt', { text: term }),
+      h('dd', {}, value),
+    ]));
+  }
+
+  showError(message) {
+    this.title.textContent = 'Image unavailable';
+    this.error.textContent = message;
+    this.error.hidden = false;
+    this.dialog.classList.add('unavailable'); // nothing to show, open, find or share
+    this.meta.replaceChildren();
+  }
+
+  async copyLink() {
+    const url = this.link.value;
+    try {
+      await navigator.clipboard.writeText(url);
+      this.copyStatus.textContent = 'Link copied';
+    } catch {
+      // No clipboard API (plain-HTTP origin other than localhost): select it for Ctrl+C instead.
+      this.link.focus();
+      this.link.select();
+      this.copyStatus.textContent = document.execCommand?.('copy') ? 'Link copied' : 'Press Ctrl+C to copy';
+    }
+  }
+}
+
+/** [term, value] pairs for the metadata list; absent fields are left out. */
+function metadataRows(record) {
+  const exif = record.meta?.exif ?? {};
+  const rows = [
+    ['Dimensions', record.width && record.height ? `${record.width} × ${record.height} px` : ''],
+    ['Format', record.format ?? ''],
+    ['Size', formatBytes(record.bytes)],
+    ['File name', record.filename ?? ''],
+    ['Added', formatDate(record.ingested_at)],
+    ['Similarity', formatScore(record.score)],
+    ['Camera', [exif.make, exif.model].filter(Boolean).join(' ')],
+    ['Taken', exif.datetime_original ?? ''],
+    ['Location', gpsLink(exif.gps)],
+    ['Source', typeof record.meta?.source === 'string' ? record.meta.source : ''],
+    ['Image id', h('code', { class: 'image-id', title: record.id, text: record.id })],
+  ];
+  return rows.filter(([, value]) => value);
+}
+
+function gpsLink(gps) {
+  const { latitude: lat, longitude: lon } = gps ?? {};
+  if (!Number.isFinite(lat) || !Number.isFinite(lon)) return '';
+  const text = `${lat.toFixed(5)}, ${lon.toFixed(5)}`;
+  const href = `https://www.openstreetmap.org/?mlat=${lat}&mlon=${lon}#map=15/${lat}/${lon}`;
+  return h('a', { href, target: '_blank', rel: 'noopener noreferrer', text });
+}

@@ -1,0 +1,257 @@
+"""The page in a real browser (Debian's Chromium through Playwright) against the real stack.
+
+Needs the ``frontdoor_url`` fixture: Nginx (frontend/) in front of ingestapi, searchapi and cdnapi,
+with a worker and the tiny shapes model. Screenshots of the main states: artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from shared.shapes import save_samples
+from tests.e2e.browser import (
+    CHROMIUM,
+    LAUNCH_ARGS,
+    PAGE_SIZE,
+    PHONE_DARK,
+    open_page,
+    screenshot,
+    tile_ids,
+    upload_through_page,
+    wait_thumbnails,
+)
+
+pytestmark = pytest.mark.integration
+
+SAMPLES, SEED = 48, 9107  # two pictures per colour x shape class
+
+
+@pytest.fixture(scope="module")
+def front_door(frontdoor_url: str) -> str:
+    """The front door of the real stack (tests.support.stack)."""
+    return frontdoor_url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert CHROMIUM.exists(), "Debian's chromium is missing (make test installs it)"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, front_door: str) -> Iterator[Page]:
+    page, errors = open_page(browser, front_door)
+    yield page
+    page.context.close()
+    assert not errors, errors
+
+
+@pytest.fixture(scope="module")
+def library(browser: Browser, front_door: str, tmp_path_factory: pytest.TempPathFactory):
+    """Shape pictures uploaded through the page (file picker), waited for until indexed."""
+    paths = save_samples(tmp_path_factory.mktemp("shapes"), SAMPLES, SEED, "PNG")
+    page, errors = open_page(browser, front_door)
+    page.goto("/")
+    rows = upload_through_page(page, paths)
+    # The library view re-ran itself when the jobs finished: no reload needed to see them.
+    expect(page.get_by_test_id("result-tile").nth(PAGE_SIZE - 1)).to_be_attached(timeout=30_000)
+    wait_thumbnails(page)
+    screenshot(page, "upload-panel")
+    page.context.close()
+    return {"paths": paths, "rows": rows, "errors": errors}
+
+
+def test_upload_reports_each_file_until_indexed(library: dict[str, Any]) -> None:
+    rows = library["rows"]
+    assert sorted(rows) == sorted(p.name for p in library["paths"])
+    not_indexed = {
+        name: row for name, row in rows.items() if row["state"] not in ("done", "duplicate")
+    }
+    assert not not_indexed, f"uploads that did not end done: {not_indexed}"
+    assert not library["errors"], library["errors"]
+
+
+def test_text_search_puts_matching_shapes_first(page: Page, library: dict[str, Any]) -> None:
+    response = page.goto("/")
+    assert (
+        response is not None and "default-src 'self'" in response.headers["content-security-policy"]
+    )
+    box = page.get_by_test_id("search-input")
+    box.fill("a red circle")
+    box.press("Enter")
+    expect(page).to_have_url(re.compile(r"/\?q=a\+red\+circle$"))
+    first = page.get_by_test_id("result-tile").first
+    expect(first).to_have_attribute("data-filename", re.compile(r"^red-circle-"))
+    expect(first.locator("img")).to_have_attribute("alt", re.compile("red-circle"))
+    expect(first).to_have_attribute("title", re.compile(r"similarity \d\.\d{3}"))
+    model = page.request.get("/api/v1/image/search?text=a+red+circle&limit=1").json()["model"]
+    expect(page.get_by_test_id("demo-banner")).to_be_visible(visible=bool(model["demo"]))
+    wait_thumbnails(page)
+    screenshot(page, "results-grid")
+    box.fill("a blue star")  # a pause in typing searches too
+    expect(page).to_have_url(re.compile(r"/\?q=a\+blue\+star$"))
+    expect(first).to_have_attribute("data-filename", re.compile(r"^blue-star-"))
+
+
+def test_search_url_survives_reload_and_history(page: Page, library: dict[str, Any]) -> None:
+    page.goto("/?q=a+green+square")
+    box, tiles = page.get_by_test_id("search-input"), page.get_by_test_id("result-tile")
+    expect(box).to_have_value("a green square")
+    expect(tiles.first).to_have_attribute("data-filename", re.compile(r"^green-square-"))
+    expect(tiles.nth(5)).to_be_attached()
+    before = tile_ids(page)[:6]
+    page.reload()
+    expect(tiles.nth(5)).to_be_attached()
+    assert tile_ids(page)[:6] == before
+    box.fill("a yellow triangle")
+    box.press("Enter")
+    expect(tiles.first).to_have_attribute("data-filename", re.compile(r"^yellow-triangle-"))
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/\?q=a\+green\+square$"))
+    expect(box).to_have_value("a green square")
+    expect(tiles.first).to_have_attribute("data-id", before[0])
+    page.go_forward()
+    expect(box).to_have_value("a yellow triangle")
+    expect(tiles.first).to_have_attribute("data-filename", re.compile(r"^yellow-triangle-"))
+
+
+def test_viewer_shows_details_and_finds_similar(
+    page: Page, library: dict[str, Any], front_door: str
+) -> None:
+    page.goto("/?q=a+red+circle")
+    tiles, viewer = page.get_by_test_id("result-tile"), page.get_by_test_id("viewer")
+    first = tiles.first
+    expect(first).to_have_attribute("data-filename", re.compile(r"^red-circle-"))
+    image_id, filename = first.get_attribute("data-id"), first.get_attribute("data-filename")
+    first.click()
+    expect(viewer).to_be_visible()
+    expect(page).to_have_url(re.compile(rf"[?&]image={image_id}$"))
+    expect(viewer.get_by_test_id("viewer-title")).to_have_text(filename)
+    meta = viewer.get_by_test_id("viewer-meta")
+    for text in ("128 × 128 px", "PNG", "KB", filename, image_id):
+        expect(meta).to_contain_text(text)
+    expect(viewer.get_by_test_id("share-link")).to_have_value(f"{front_door}/?image={image_id}")
+    expect(viewer.get_by_test_id("viewer-image")).to_have_attribute("src", f"/images/{image_id}")
+    screenshot(page, "viewer")
+    page.keyboard.press("Escape")
+    expect(viewer).to_be_hidden()
+    expect(page).to_have_url(re.compile(r"/\?q=a\+red\+circle$"))
+    expect(first).to_be_focused()
+
+    first.click()
+    viewer.get_by_test_id("similar-button").click()
+    expect(viewer).to_be_hidden()
+    expect(page).to_have_url(re.compile(rf"/\?similar={image_id}$"))
+    expect(page.get_by_test_id("results-context")).to_contain_text(filename)
+    expect(tiles.nth(2)).to_be_attached()
+    assert image_id not in tile_ids(page)
+    wait_thumbnails(page)
+    screenshot(page, "similar")
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/\?q=a\+red\+circle$"))
+    expect(tiles.first).to_have_attribute("data-id", image_id)
+    page.go_forward()
+    expect(page).to_have_url(re.compile(rf"/\?similar={image_id}$"))
+
+    page.goto(f"/?image={image_id}")  # the copyable link opens the viewer directly
+    expect(viewer).to_be_visible()
+    expect(viewer.get_by_test_id("viewer-title")).to_have_text(filename)
+
+
+def test_keyboard_opens_a_result_with_enter(page: Page, library: dict[str, Any]) -> None:
+    page.goto("/?q=a+purple+square")
+    first = page.get_by_test_id("result-tile").first
+    expect(first).to_have_attribute("data-filename", re.compile(r"^purple-square-"))
+    page.get_by_test_id("search-input").focus()
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.dataset.testid") == "result-tile":
+            break
+    expect(first).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("viewer")).to_be_visible()
+    expect(page.get_by_test_id("viewer-close")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(first).to_be_focused()
+    screenshot(page, "keyboard-focus")
+    expect(first).to_be_focused()
+
+
+def test_scrolling_loads_the_next_page(page: Page, library: dict[str, Any]) -> None:
+    page.goto("/?q=an+orange+star")
+    tiles = page.get_by_test_id("result-tile")
+    expect(tiles.nth(PAGE_SIZE - 1)).to_be_attached()
+    page.get_by_test_id("results-sentinel").scroll_into_view_if_needed()
+    expect(tiles.nth(PAGE_SIZE)).to_be_attached()
+    ids = tile_ids(page)
+    assert len(ids) == len(set(ids)), "a page repeated results"
+
+
+def test_search_by_picture_finds_that_picture_first(page: Page, library: dict[str, Any]) -> None:
+    picture = next(p for p in library["paths"] if p.name.startswith("blue-square-"))
+    page.goto("/")
+    page.get_by_test_id("search-image-input").set_input_files(picture)
+    expect(page.get_by_test_id("results-context")).to_contain_text(picture.name)
+    first = page.get_by_test_id("result-tile").first
+    expect(first).to_have_attribute("data-filename", picture.name)
+    expect(first).to_have_attribute("data-score", re.compile(r"^(1\.000|0\.99\d)$"))
+
+
+def test_rejected_files_say_why(page: Page, library: dict[str, Any], tmp_path: Path) -> None:
+    text_file = tmp_path / "holiday-notes.png"
+    text_file.write_text("these are notes, not a picture\n")
+    alone = tmp_path / "shopping-list.png"
+    alone.write_text("milk, eggs\n")
+    good = save_samples(tmp_path / "good", 1, SEED + 1)[0]
+    page.goto("/")
+    upload_through_page(page, [text_file, good])  # one request: a 202 with one file rejected
+    rows = upload_through_page(page, [alone])  # every file of a request rejected: a 4xx problem
+    for name in (text_file.name, alone.name):
+        assert rows[name]["state"] == "failed", rows
+        assert "not an image" in rows[name]["reason"], rows
+    assert rows[good.name]["state"] in ("done", "duplicate"), rows
+    row = page.locator(f'[data-testid=upload-row][data-filename="{text_file.name}"]')
+    expect(row.get_by_test_id("upload-state")).to_have_text("Failed")
+    screenshot(page, "upload-error")
+
+
+def test_errors_and_empty_results_are_explained(page: Page, library: dict[str, Any]) -> None:
+    page.goto(f"/?similar={'0' * 64}")  # a well-formed id that is not there: searchapi's 404
+    notice = page.get_by_test_id("results-notice")
+    expect(notice).to_have_attribute("data-kind", "error")
+    expect(notice).to_contain_text("Search failed")
+    expect(page.get_by_test_id("results-retry")).to_be_visible()
+    screenshot(page, "search-error")
+    empty = {"query": "nothing", "limit": PAGE_SIZE, "offset": 0, "results": []}
+    page.route("**/api/v1/image/search?*", lambda route: route.fulfill(json=empty))
+    page.goto("/?q=a+unicorn")
+    expect(notice).to_contain_text("No images match “a unicorn”")
+
+
+def test_phone_layout_has_two_columns(
+    browser: Browser, front_door: str, library: dict[str, Any]
+) -> None:
+    page, errors = open_page(browser, front_door, **PHONE_DARK)
+    page.goto("/?q=a+green+circle")
+    expect(page.get_by_test_id("result-tile").first).to_have_attribute(
+        "data-filename", re.compile("^green-circle-")
+    )
+    columns = page.get_by_test_id("results-grid").evaluate(
+        "g => getComputedStyle(g).gridTemplateColumns"
+    )
+    assert len(columns.split()) == 2, columns
+    box = page.get_by_test_id("search-input").bounding_box()
+    assert box is not None and box["width"] > 250, box
+    wait_thumbnails(page, 4)
+    screenshot(page, "phone")
+    page.context.close()
+    assert not errors, errors
