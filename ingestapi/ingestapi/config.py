@@ -3,6 +3,7 @@
 from typing import ClassVar
 
 from pydantic import BaseModel, Field
+
 from shared.config import (
     HttpSettings,
     MilvusSettings,

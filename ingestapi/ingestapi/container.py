@@ -3,13 +3,13 @@
 import redis
 from celery import Celery
 from dependency_injector import containers, providers
-from shared.jobs import JobStore
-from shared.storage import ObjectStore
-from shared.vectors import VectorStore
 
 from ingestapi.config import IngestSettings
 from ingestapi.service.images import ImageService
 from ingestapi.service.ingest import IngestService
+from shared.jobs import JobStore
+from shared.storage import ObjectStore
+from shared.vectors import VectorStore
 
 
 def _celery(broker_url: str) -> Celery:

@@ -5,12 +5,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
-from shared.logging import configure_logging, get_logger
-from shared.web import install_access_log, install_problem_handlers, ops_router
 
 from ingestapi.api.routes import ingest
 from ingestapi.config import IngestSettings
 from ingestapi.container import Container
+from shared.logging import configure_logging, get_logger
+from shared.web import install_access_log, install_problem_handlers, ops_router
 
 log = get_logger(__name__)
 

@@ -6,8 +6,8 @@ import os
 import httpx
 import pytest
 from PIL import Image
-from shared.domain import image_id_of, original_key, staging_key, thumb_key
 
+from shared.domain import image_id_of, original_key, staging_key, thumb_key
 from tests.support.images import encode, jpeg_with_exif, picture, png_bomb_header, truncated
 from tests.support.stack import Stack, wait_for_job
 

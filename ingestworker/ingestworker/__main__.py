@@ -10,16 +10,15 @@ import os
 import socket
 import sys
 
-from shared.errors import ModelMismatch
-from shared.jobs import INGEST_QUEUE
-from shared.logging import configure_logging, get_logger
-from shared.startup import when_available
-
 from ingestworker import tasks
 from ingestworker.celery_app import create_celery
 from ingestworker.config import WorkerSettings
 from ingestworker.container import Container
 from ingestworker.ops import serve_ops
+from shared.errors import ModelMismatch
+from shared.jobs import INGEST_QUEUE
+from shared.logging import configure_logging, get_logger
+from shared.startup import when_available
 
 log = get_logger("ingestworker")
 STARTUP_DEADLINE_S = 300

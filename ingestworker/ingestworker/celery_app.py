@@ -1,9 +1,9 @@
 """The Celery app, built from settings by ``python -m ingestworker`` (none at import time)."""
 
 from celery import Celery
-from shared.jobs import INGEST_QUEUE, INGEST_TASK
 
 from ingestworker.config import WorkerSettings
+from shared.jobs import INGEST_QUEUE, INGEST_TASK
 
 
 def create_celery(settings: WorkerSettings) -> Celery:

@@ -2,14 +2,14 @@
 
 import redis
 from dependency_injector import containers, providers
-from shared.embedding import ClipEmbedder
-from shared.jobs import JobStore
-from shared.storage import ObjectStore
-from shared.vectors import VectorStore
 
 from ingestworker.config import WorkerSettings
 from ingestworker.service.batcher import EmbeddingBatcher
 from ingestworker.service.pipeline import IngestPipeline
+from shared.embedding import ClipEmbedder
+from shared.jobs import JobStore
+from shared.storage import ObjectStore
+from shared.vectors import VectorStore
 
 
 class Container(containers.DeclarativeContainer):

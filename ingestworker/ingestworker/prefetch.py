@@ -3,10 +3,9 @@
 Run once where the model hub is reachable (``make docker-init`` does), so services start warm.
 """
 
+from ingestworker.config import WorkerSettings
 from shared.embedding import ClipEmbedder
 from shared.logging import configure_logging, get_logger
-
-from ingestworker.config import WorkerSettings
 
 
 def main() -> None:

@@ -10,14 +10,14 @@ from typing import Any
 
 from celery import Task, shared_task
 from dependency_injector.wiring import Provide, inject
+
+from ingestworker.container import Container
+from ingestworker.service.pipeline import IngestPipeline
 from shared.domain import JobState, staging_key
 from shared.errors import DependencyUnavailable, ImageSearchError, InvalidImage
 from shared.jobs import INGEST_TASK, JobStore
 from shared.logging import get_logger
 from shared.storage import ObjectStore
-
-from ingestworker.container import Container
-from ingestworker.service.pipeline import IngestPipeline
 
 log = get_logger(__name__)
 

@@ -3,10 +3,10 @@
 import threading
 
 import numpy as np
+
 from ingestworker.service.batcher import BATCH_SIZE, EmbeddingBatcher
 from shared.config import ModelSettings
 from shared.embedding import TINY_CHECKPOINT, TINY_MODEL, ClipEmbedder
-
 from tests.support.images import picture
 
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import httpx
 import pytest
-from shared.domain import image_id_of, original_key
 
+from shared.domain import image_id_of, original_key
 from tests.support.images import encode, picture
 from tests.support.processes import wait_until
 from tests.support.stack import Stack, wait_for_job

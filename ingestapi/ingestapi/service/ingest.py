@@ -13,6 +13,7 @@ from typing import Any
 
 from celery import Celery
 from fastapi.concurrency import run_in_threadpool
+
 from shared.domain import Job, JobState, staging_key
 from shared.errors import FileTooLarge, InvalidImage, InvalidInput
 from shared.imaging import ImageInfo, inspect_image

@@ -15,6 +15,7 @@ from concurrent.futures import Future
 import numpy as np
 from PIL import Image
 from prometheus_client import Histogram
+
 from shared.embedding import ClipEmbedder
 from shared.logging import get_logger
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 
+from ingestworker.service.batcher import EmbeddingBatcher
 from shared.domain import (
     ImageRecord,
     JobState,
@@ -23,8 +24,6 @@ from shared.jobs import JobStore
 from shared.logging import get_logger
 from shared.storage import ObjectStore
 from shared.vectors import VectorStore
-
-from ingestworker.service.batcher import EmbeddingBatcher
 
 log = get_logger(__name__)
 

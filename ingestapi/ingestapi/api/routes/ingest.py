@@ -3,12 +3,12 @@
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from shared.uploads import receive_request_files
-from shared.web import problem, problem_response
 
 from ingestapi.api.deps import ImagesDep, IngestDep, SettingsDep
 from ingestapi.api.models import IngestResponse, JobAccepted, JobStatus
 from ingestapi.service.ingest import REJECTED
+from shared.uploads import receive_request_files
+from shared.web import problem, problem_response
 
 router = APIRouter(prefix="/api/v1/ingest", tags=["ingest"])
 
