@@ -55,5 +55,10 @@ def create_app(settings: SearchSettings | None = None) -> FastAPI:
     install_access_log(app)
     app.include_router(search.router)
     app.include_router(images.router)
-    app.include_router(ops_router(lambda: _readiness(container)))
+    app.include_router(
+        ops_router(
+            lambda: _readiness(container),
+            lambda: {"model": container.search().model} if container.embedder().loaded else {},
+        )
+    )
     return app

@@ -185,4 +185,5 @@ def test_ops_endpoints(search: httpx.Client, stack: Stack) -> None:
     ready = search.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["checks"] == {"milvus": True, "model": True, "index_current": True}
+    assert ready.json()["model"]["name"] == "tiny-shapes" and ready.json()["model"]["demo"] is True
     assert "search_stage_seconds" in search.get("/metrics").text

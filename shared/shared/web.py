@@ -113,8 +113,14 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, unexpected)
 
 
-def ops_router(readiness: Callable[[], Mapping[str, bool]]) -> APIRouter:
-    """``/healthz`` (the process answers), ``/readyz`` (its dependencies do), ``/metrics``."""
+def ops_router(
+    readiness: Callable[[], Mapping[str, bool]],
+    info: Callable[[], Mapping[str, Any]] | None = None,
+) -> APIRouter:
+    """``/healthz`` (the process answers), ``/readyz`` (its dependencies do), ``/metrics``.
+
+    ``info`` adds facts an operator should see at a glance (which model runs) to ``/readyz``.
+    """
     router = APIRouter(tags=["ops"])
 
     @router.get("/healthz")
@@ -124,11 +130,11 @@ def ops_router(readiness: Callable[[], Mapping[str, bool]]) -> APIRouter:
     @router.get("/readyz")
     async def readyz() -> JSONResponse:
         checks = dict(await run_in_threadpool(readiness))
-        ready = all(v for v in checks.values() if isinstance(v, bool))
-        return JSONResponse(
-            {"status": "ready" if ready else "not ready", "checks": checks},
-            status_code=200 if ready else 503,
-        )
+        ready = all(checks.values())
+        body = {"status": "ready" if ready else "not ready", "checks": checks}
+        if info is not None:
+            body |= info()
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     @router.get("/metrics")
     async def metrics() -> Response:
