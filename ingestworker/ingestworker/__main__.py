@@ -54,6 +54,7 @@ def main() -> None:
             "milvus": container.vectors().ping(),
             "model": container.embedder().loaded,
         },
+        lambda: {"model": container.embedder().identity.key},
     )
     app = create_celery(settings)
     app.set_current()

@@ -11,7 +11,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 
 def serve_ops(
-    host: str, port: int, readiness: Callable[[], Mapping[str, bool]]
+    host: str,
+    port: int,
+    readiness: Callable[[], Mapping[str, bool]],
+    info: Callable[[], Mapping[str, object]],
 ) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
@@ -20,7 +23,7 @@ def serve_ops(
             elif self.path == "/readyz":
                 checks = dict(readiness())
                 ready = all(checks.values())
-                body = {"status": "ready" if ready else "not ready", "checks": checks}
+                body = {"status": "ready" if ready else "not ready", "checks": checks, **info()}
                 self._send(200 if ready else 503, "application/json", json.dumps(body).encode())
             elif self.path == "/metrics":
                 self._send(200, CONTENT_TYPE_LATEST, generate_latest())
