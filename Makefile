@@ -7,7 +7,6 @@ SHELL := /bin/bash
 
 export UV_PYTHON_DOWNLOADS := never
 export UV_LINK_MODE := copy
-export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
 UV := python3 -m uv
 UV_VERSION := 0.13.9
