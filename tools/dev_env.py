@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import socket
 import sys
 from pathlib import Path
 
@@ -16,25 +17,53 @@ ROOT = Path(__file__).resolve().parents[1]
 PRODUCTION = ("ViT-B-32", "laion2b_s34b_b79k")
 TINY = ("tiny-shapes", "shared/shared/assets/tiny-shapes.safetensors")
 FETCH_TIMEOUT_S = 600
+HUB_HOST = "huggingface.co"
 
 
-def _fetch(name: str, pretrained: str, cache_dir: str) -> None:
+def _load(name: str, pretrained: str, cache_dir: str, offline: bool) -> None:
+    """In a child process: load the weights (from the cache only, if ``offline``); quietly."""
+    import logging
+    import os
+
+    logging.disable(logging.CRITICAL)  # a failed fetch is an answer here, not an error
+    if offline:
+        os.environ["HF_HUB_OFFLINE"] = "1"
     import open_clip
 
-    open_clip.create_model_and_transforms(name, pretrained=pretrained, cache_dir=cache_dir)
+    try:
+        open_clip.create_model_and_transforms(name, pretrained=pretrained, cache_dir=cache_dir)
+    except Exception:  # noqa: BLE001 (any failure means: not available)
+        raise SystemExit(1) from None
 
 
-def production_weights_available(cache_dir: Path) -> bool:
-    """Load (and if needed download) the production weights in a child process, bounded in time."""
+def _loads(cache_dir: Path, offline: bool, timeout_s: float) -> bool:
     child = multiprocessing.get_context("spawn").Process(
-        target=_fetch, args=(*PRODUCTION, str(cache_dir))
+        target=_load, args=(*PRODUCTION, str(cache_dir), offline)
     )
     child.start()
-    child.join(FETCH_TIMEOUT_S)
+    child.join(timeout_s)
     if child.is_alive():
         child.kill()
         return False
     return child.exitcode == 0
+
+
+def _hub_resolves() -> bool:
+    try:
+        socket.getaddrinfo(HUB_HOST, 443)
+    except OSError:
+        return False
+    return True
+
+
+def production_weights_available(cache_dir: Path) -> bool:
+    """Cached weights load offline; otherwise fetch them, if the hub can be reached at all."""
+    if _loads(cache_dir, offline=True, timeout_s=120):
+        return True
+    if not _hub_resolves():
+        return False
+    print(f"fetching {PRODUCTION[0]} weights into {cache_dir} ...", file=sys.stderr)
+    return _loads(cache_dir, offline=False, timeout_s=FETCH_TIMEOUT_S)
 
 
 def main() -> None:

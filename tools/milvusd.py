@@ -70,6 +70,7 @@ def _write_configs(data_dir: Path, proxy_port: int, ports: dict[str, int]) -> No
     config.set("etcd_log_level", "warn")
     # Bounded-consistency reads (searches) may lag writes by this much; Milvus's default is 5 s.
     config.set("common.gracefulTime", 1000)
+    config.set("log.level", "warn")  # its INFO lines drown the other services in `make dev`
     config.resolve()
     etcd_conf = data_dir / "configs" / "embedEtcd.yaml"
     client = f"http://127.0.0.1:{ports['etcd_port']}"
