@@ -1,16 +1,13 @@
 """``python -m ingestapi``: serve on the configured host and port (HTTP__HOST, HTTP__PORT)."""
 
-import uvicorn
-
 from ingestapi.config import IngestSettings
 from ingestapi.main import create_app
+from shared.web import serve
 
 
 def main() -> None:
     settings = IngestSettings()
-    uvicorn.run(
-        create_app(settings), host=settings.http.host, port=settings.http.port, log_config=None
-    )
+    serve(create_app(settings), settings.http)
 
 
 if __name__ == "__main__":

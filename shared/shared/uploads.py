@@ -12,7 +12,7 @@ import os
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, Any
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
@@ -165,3 +165,11 @@ async def receive_request_files(
         max_bytes=max_bytes,
         max_files=max_files,
     )
+
+
+def multipart_openapi(field_name: str, many: bool) -> dict[str, Any]:
+    """OpenAPI for a route that reads its multipart body itself (no FastAPI form parameters)."""
+    binary = {"type": "string", "format": "binary"}
+    schema = {"type": "array", "items": binary} if many else binary
+    body = {"type": "object", "properties": {field_name: schema}, "required": [field_name]}
+    return {"requestBody": {"content": {"multipart/form-data": {"schema": body}}, "required": True}}

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.config import HttpSettings
 from shared.errors import (
     DependencyUnavailable,
     FileTooLarge,
@@ -174,3 +175,10 @@ def install_access_log(app: FastAPI) -> None:
                     ms=round(elapsed * 1000, 1),
                 )
             structlog.contextvars.unbind_contextvars("request_id")
+
+
+def serve(app: FastAPI, http: HttpSettings) -> None:
+    """Run ``app`` with uvicorn on the configured address; logging stays ours (structlog)."""
+    import uvicorn
+
+    uvicorn.run(app, host=http.host, port=http.port, log_config=None)

@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 from ingestapi.api.deps import ImagesDep, IngestDep, SettingsDep
 from ingestapi.api.models import IngestResponse, JobAccepted, JobStatus
 from ingestapi.service.ingest import REJECTED
-from shared.uploads import receive_request_files
+from shared.uploads import multipart_openapi, receive_request_files
 from shared.web import problem, problem_response
 
 router = APIRouter(prefix="/api/v1/ingest", tags=["ingest"])
@@ -18,25 +18,7 @@ router = APIRouter(prefix="/api/v1/ingest", tags=["ingest"])
     status_code=202,
     response_model=IngestResponse,
     responses={202: {"description": "one job (or per-file problem) per file"}},
-    openapi_extra={
-        "requestBody": {
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {
-                            "files": {
-                                "type": "array",
-                                "items": {"type": "string", "format": "binary"},
-                            }
-                        },
-                        "required": ["files"],
-                    }
-                }
-            },
-            "required": True,
-        }
-    },
+    openapi_extra=multipart_openapi("files", many=True),
 )
 async def ingest(request: Request, service: IngestDep, settings: SettingsDep) -> JSONResponse:
     files = await receive_request_files(

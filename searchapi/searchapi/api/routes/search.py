@@ -8,7 +8,7 @@ from fastapi.concurrency import run_in_threadpool
 from searchapi.api.deps import FiltersDep, MinScore, PageDep, ServiceDep, SettingsDep
 from searchapi.api.models import SearchResponse
 from shared.errors import FileTooLarge, InvalidInput
-from shared.uploads import receive_request_files
+from shared.uploads import multipart_openapi, receive_request_files
 
 router = APIRouter(prefix="/api/v1/image", tags=["search"])
 
@@ -28,20 +28,7 @@ async def search_by_text(
 @router.post(
     "/search",
     response_model=SearchResponse,
-    openapi_extra={
-        "requestBody": {
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {"file": {"type": "string", "format": "binary"}},
-                        "required": ["file"],
-                    }
-                }
-            },
-            "required": True,
-        }
-    },
+    openapi_extra=multipart_openapi("file", many=False),
 )
 async def search_by_image(
     request: Request,
