@@ -44,3 +44,17 @@ def test_ingest_of_a_mixed_folder_reports_each_file_and_exits_1(
     hits = json.loads(capsys.readouterr().out)["results"]
     assert hits[0]["filename"].startswith("red-circle-"), hits
     assert hits[0]["url"] == f"{stack_url}/images/{hits[0]['id']}"
+
+
+def test_demo_loads_pictures_that_search_then_finds(
+    stack_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`make demo`: generated shapes go in through the front door and are found by words."""
+    status = main(["demo", "--url", stack_url, "--count", "24", "--seed", "77", "--json"])
+    summary = json.loads(capsys.readouterr().out)
+    assert status == 0
+    assert summary["done"] + summary["duplicate"] == 24 and summary["failed"] == 0
+
+    assert main(["search", "a green star", "--url", stack_url, "--limit", "1", "--json"]) == 0
+    [top] = json.loads(capsys.readouterr().out)["results"]
+    assert top["filename"].startswith("green-star-"), top

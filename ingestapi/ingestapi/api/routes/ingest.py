@@ -41,13 +41,10 @@ async def ingest(request: Request, service: IngestDep, settings: SettingsDep) ->
 def _all_rejected(jobs: list[JobAccepted]) -> JSONResponse:
     """No file was accepted: answer the problem itself, listing each file's."""
     problems = [{"filename": job.filename, **(job.problem or {})} for job in jobs]
-    statuses = {p["status"] for p in problems}
-    if len(problems) == 1 or len(statuses) == 1:
-        first = problems[0]
-        detail = (
-            first["detail"] if len(problems) == 1 else f"no file was accepted: {first['detail']}"
-        )
-        body = problem(first["status"], first["title"], detail, first["type"].rsplit(":", 1)[-1])
+    if len({p["status"] for p in problems}) == 1:
+        first = jobs[0].problem or {}
+        detail = first["detail"] if len(jobs) == 1 else f"no file was accepted: {first['detail']}"
+        body = {**first, "detail": detail}
     else:
         body = problem(422, "No file accepted", "every file was rejected; see errors", "rejected")
     return problem_response({**body, "errors": problems})
