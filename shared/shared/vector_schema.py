@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -76,7 +77,8 @@ def filter_expression(filters: SearchFilters) -> str:
 
 def collection_name_for(alias: str, model: ModelIdentity) -> str:
     slug = re.sub(r"[^0-9a-zA-Z]+", "_", model.key).strip("_").lower()[:80]
-    return f"{alias}_{slug}_{time.strftime('%Y%m%d%H%M%S', time.gmtime())}"
+    stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime())
+    return f"{alias}_{slug}_{stamp}_{secrets.token_hex(3)}"  # unique even within a second
 
 
 def to_row(record: ImageRecord) -> dict[str, Any]:

@@ -105,23 +105,33 @@ class VectorStore:
 
     def open(self, model: ModelIdentity) -> str:
         """Make the alias usable for ``model``: create its collection if none, else check it."""
-        collection = self.target()
-        if collection is None:
-            collection = self.create_collection(model)
-            with _mapped_errors():
-                self.client.create_alias(collection, self.alias)
-        else:
-            found = self.model_of(collection)
-            if found != model.key:
-                raise ModelMismatch(
-                    f"the '{self.alias}' index (collection {collection}) holds vectors of model "
-                    f"{found!r}, but this service is configured for {model.key!r}. Configure the "
-                    f"same model, or re-index with the new one: `make reindex` "
-                    f"(python -m searchapi.reindex)."
-                )
+        collection = self.target() or self._create_aliased(model)
+        found = self.model_of(collection)
+        if found != model.key:
+            raise ModelMismatch(
+                f"the '{self.alias}' index (collection {collection}) holds vectors of model "
+                f"{found!r}, but this service is configured for {model.key!r}. Configure the "
+                f"same model, or re-index with the new one: `make reindex` "
+                f"(python -m searchapi.reindex)."
+            )
         self.load(collection)
         self.collection = collection
         return collection
+
+    def _create_aliased(self, model: ModelIdentity) -> str:
+        """A new collection behind the alias; if another service made one meanwhile, theirs."""
+        created = self.create_collection(model)
+        try:
+            with _mapped_errors():
+                self.client.create_alias(created, self.alias)
+            return created
+        except MilvusException:
+            # Services starting together on an empty Milvus race here: one alias wins.
+            self.drop_collection(created)
+            winner = self.target()
+            if winner is None:
+                raise
+            return winner
 
     def create_collection(self, model: ModelIdentity) -> str:
         name = collection_name_for(self.alias, model)
