@@ -54,13 +54,14 @@ function toQuery(params) {
   return query.toString();
 }
 
-export const searchText = (text, { limit, offset, signal }) =>
-  request('/image/search', { params: { text, limit, offset }, signal });
+/** `filters`: {format: [...], min_width, min_height, after, before} (see filters.js apiFilters). */
+export const searchText = (text, { limit, offset, signal }, filters = {}) =>
+  request('/image/search', { params: { text, limit, offset, ...filters }, signal });
 
-export function searchByFile(file, { limit, offset, signal }) {
+export function searchByFile(file, { limit, offset, signal }, filters = {}) {
   const body = new FormData();
   body.append('file', file, file.name);
-  return request('/image/search', { method: 'POST', body, params: { limit, offset }, signal });
+  return request('/image/search', { method: 'POST', body, params: { limit, offset, ...filters }, signal });
 }
 
 export const similarTo = (id, { limit, offset, signal }) =>

@@ -1,10 +1,12 @@
 // Entry point: wires the search box, the URL (the page's state lives in it), results, viewer, uploads.
 //   /?q=red+circle     text search          /?similar=<id>   images like <id>
 //   /?image=<id>       viewer open (combines with the others)    /   the library, newest first
+//   &format=PNG&min_width=1024&added=7d   filters for text and picture searches (filters.js)
 
 import * as api from './api.js';
 import { byTestId, debounce, h, throttle } from './dom.js';
 import { acceptDrops } from './drop.js';
+import { apiFilters, emptyState, FilterPanel, filtersKey, readFilters, writeFilters } from './filters.js';
 import { displayName, ResultsView } from './results.js';
 import { Uploads } from './uploads.js';
 import { Viewer } from './viewer.js';
@@ -33,6 +35,9 @@ const onIndexed = () => {
   refreshSettled();
 };
 const uploads = new Uploads({ onIndexed, onOpen: (id) => openImage(id) });
+const filterPanel = new FilterPanel({
+  onChange: (filters) => navigate({ ...readLocation(), filters }, { state: window.history.state }),
+});
 
 function readLocation() {
   const params = new URLSearchParams(window.location.search);
@@ -40,14 +45,16 @@ function readLocation() {
     q: (params.get('q') ?? '').trim(),
     similar: params.get('similar') ?? '',
     image: params.get('image') ?? '',
+    filters: readFilters(params),
     picture: window.history.state?.picture ?? null,
   };
 }
 
-function urlFor({ q = '', similar = '', image = '' }) {
+function urlFor({ q = '', similar = '', image = '', filters }) {
   const params = new URLSearchParams();
   if (similar) params.set('similar', similar);
   else if (q) params.set('q', q);
+  if (!similar) writeFilters(params, filters);
   if (image) params.set('image', image);
   const query = params.toString();
   return query ? `/?${query}` : '/';
@@ -63,28 +70,31 @@ function render() {
   const where = readLocation();
   const source = sourceFor(where);
   if (source.key !== results.key) results.show(source);
+  filterPanel.show(where.filters, source.filters);
   if (document.activeElement !== input || input.value.trim() !== where.q) input.value = where.q;
   document.title = where.q ? `${where.q} — Image search` : 'Image search';
   if (where.image && viewer.openId !== where.image) viewer.open(where.image, results.records.get(where.image));
   if (!where.image && viewer.openId) viewer.close();
 }
 
-function sourceFor({ q, similar, picture }) {
+function sourceFor({ q, similar, picture, filters }) {
   if (similar) return similarSource(similar);
-  if (q) return textSource(q);
-  if (picture && pictures.has(picture)) return pictureSource(picture, pictures.get(picture));
+  if (q) return textSource(q, filters);
+  if (picture && pictures.has(picture)) return pictureSource(picture, pictures.get(picture), filters);
   return librarySource();
 }
 
 const more = (n, done) => `${n}${done ? '' : '+'}`;
 
-function textSource(q) {
+function textSource(q, filters) {
   return {
-    key: `q:${q}`,
+    key: `q:${q}?${filtersKey(filters)}`,
     scored: true,
-    fetchPage: (page) => api.searchText(q, page),
+    filters: 'yes',
+    fetchPage: (page) => api.searchText(q, page, apiFilters(filters)),
     summary: (n, done) => `${more(n, done)} best matches for “${q}”`,
-    empty: { title: `No images match “${q}”.`, hint: 'Try other words, or upload pictures with the Upload button.' },
+    empty: emptyState(filters, `No images match “${q}”`,
+      'Try other words, or upload pictures with the Upload button.'),
   };
 }
 
@@ -92,6 +102,7 @@ function similarSource(id) {
   return {
     key: `similar:${id}`,
     scored: true,
+    filters: 'never',
     fetchPage: (page) => api.similarTo(id, page),
     summary: (n, done) => `${more(n, done)} images similar to this one`,
     empty: { title: 'No similar images yet.', hint: 'Upload more pictures to compare with.' },
@@ -105,13 +116,14 @@ function similarSource(id) {
   };
 }
 
-function pictureSource(token, file) {
+function pictureSource(token, file, filters) {
   return {
-    key: `picture:${token}`,
+    key: `picture:${token}?${filtersKey(filters)}`,
     scored: true,
-    fetchPage: (page) => api.searchByFile(file, page),
+    filters: 'yes',
+    fetchPage: (page) => api.searchByFile(file, page, apiFilters(filters)),
     summary: (n, done) => `${more(n, done)} images like ${file.name}`,
-    empty: { title: `No images look like ${file.name}.`, hint: 'Upload more pictures to compare with.' },
+    empty: emptyState(filters, `No images look like ${file.name}`, 'Upload more pictures to compare with.'),
     context: () => contextBar(file.preview, ['Images like ', h('strong', { text: file.name })]),
   };
 }
@@ -120,6 +132,7 @@ function librarySource() {
   return {
     key: 'library',
     scored: false,
+    filters: 'later',
     fetchPage: (page) => api.listImages(page),
     summary: (n, done) => `${more(n, done)} images in the library`,
     empty: {
@@ -131,7 +144,7 @@ function librarySource() {
 
 function contextBar(thumb, label, ...actions) {
   const clear = h('button', { type: 'button', class: 'link-button', 'data-testid': 'context-clear', text: 'Clear' });
-  clear.addEventListener('click', () => navigate({}));
+  clear.addEventListener('click', () => navigate({ filters: readLocation().filters }));
   const img = h('img', { src: thumb, alt: '', width: 40, height: 40 });
   img.addEventListener('error', () => (img.hidden = true), { once: true });
   return h('div', { class: 'context-bar' },
@@ -173,7 +186,7 @@ function searchByPicture(file) {
   file.preview ??= URL.createObjectURL(file);
   pictures.set(token, file);
   input.value = '';
-  navigate({}, { state: { picture: token } });
+  navigate({ filters: readLocation().filters }, { state: { picture: token } });
 }
 
 /** Typing searches after a pause, Enter at once; one history entry per query typed. */
@@ -182,7 +195,7 @@ function commit({ enter = false } = {}) {
   const q = input.value.trim();
   const where = readLocation();
   const unchanged = q === where.q && !where.similar && !(q === '' && where.picture);
-  if (!unchanged) navigate({ q }, { replace: !pushNext });
+  if (!unchanged) navigate({ q, filters: where.filters }, { replace: !pushNext });
   else if (enter && results.notice.dataset.kind === 'error') results.show(results.source);
   pushNext = enter;
 }

@@ -237,6 +237,48 @@ def test_errors_and_empty_results_are_explained(page: Page, library: dict[str, A
     expect(notice).to_contain_text("No images match “a unicorn”")
 
 
+def test_filters_live_in_the_url_and_rerun_the_search(
+    browser: Browser, front_door: str, page: Page, library: dict[str, Any]
+) -> None:
+    page.goto("/?q=a+red+circle")
+    tiles, notice = page.get_by_test_id("result-tile"), page.get_by_test_id("results-notice")
+    toggle, jpeg = page.get_by_test_id("filters-toggle"), page.get_by_test_id("filter-format-JPEG")
+    expect(tiles.first).to_have_attribute("data-filename", re.compile(r"^red-circle-"))
+    expect(page.get_by_test_id("filters-panel")).to_be_hidden()
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    jpeg.check()  # every library picture is a PNG
+    expect(page).to_have_url(re.compile(r"/\?q=a\+red\+circle&format=JPEG$"))
+    expect(notice).to_have_attribute("data-kind", "empty")
+    expect(notice).to_contain_text("No images match “a red circle” with these filters")
+    expect(tiles).to_have_count(0)
+    expect(page.get_by_test_id("filters-count")).to_have_text("1")
+    screenshot(page, "filters")
+    page.reload()
+    expect(notice).to_have_attribute("data-kind", "empty")
+    expect(jpeg).to_be_checked()
+    expect(toggle).to_have_attribute("aria-label", "Filters, 1 active")
+    toggle.click()
+    page.get_by_test_id("filters-clear").click()
+    expect(page).to_have_url(re.compile(r"/\?q=a\+red\+circle$"))
+    expect(tiles.first).to_have_attribute("data-filename", re.compile(r"^red-circle-"))
+    expect(page.get_by_test_id("filters-count")).to_be_hidden()
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"format=JPEG$"))
+    expect(notice).to_have_attribute("data-kind", "empty")
+    # PNG with the widest "added" window still finds them; the same filters on a phone, dark.
+    phone, errors = open_page(browser, front_door, **PHONE_DARK)
+    phone.goto("/?q=a+red+circle&format=PNG&added=30d")
+    expect(phone.get_by_test_id("result-tile").first).to_have_attribute(
+        "data-filename", re.compile(r"^red-circle-")
+    )
+    phone.get_by_test_id("filters-toggle").click()
+    expect(phone.get_by_test_id("filter-added")).to_have_value("30d")
+    screenshot(phone, "filters-phone")
+    phone.context.close()
+    assert not errors, errors
+
+
 def test_phone_layout_has_two_columns(
     browser: Browser, front_door: str, library: dict[str, Any]
 ) -> None:
