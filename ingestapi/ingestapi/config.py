@@ -20,6 +20,11 @@ class IngestLimits(BaseModel):
     max_pixels: int = Field(default=50_000_000, ge=1, description="checked from the header")
     max_files: int = Field(default=100, ge=1, description="files in one request")
     job_ttl_s: int = Field(default=7 * 24 * 3600, ge=60)
+    url_timeout_s: float = Field(default=30, gt=0, description="one URL fetch, redirects included")
+    url_allow_private: bool = Field(
+        default=False,
+        description="fetch URLs on loopback/private addresses too: tests and trusted networks only",
+    )
 
 
 class IngestSettings(ServiceSettings):

@@ -5,6 +5,7 @@ from celery import Celery
 from dependency_injector import containers, providers
 
 from ingestapi.config import IngestSettings
+from ingestapi.service.fetch import UrlFetcher
 from ingestapi.service.images import ImageService
 from ingestapi.service.ingest import IngestService
 from shared.jobs import JobStore
@@ -36,5 +37,11 @@ class Container(containers.DeclarativeContainer):
         celery=celery,
         max_bytes=settings.provided.ingest.max_bytes,
         max_pixels=settings.provided.ingest.max_pixels,
+    )
+    fetcher = providers.Singleton(
+        UrlFetcher,
+        max_bytes=settings.provided.ingest.max_bytes,
+        timeout_s=settings.provided.ingest.url_timeout_s,
+        allow_private=settings.provided.ingest.url_allow_private,
     )
     images = providers.Singleton(ImageService, objects=objects, vectors=vectors, jobs=jobs)

@@ -50,6 +50,20 @@ class FileTooLarge(InvalidImage):
         super().__init__(detail, "file-too-large")
 
 
+class UrlNotAllowed(InvalidInput):
+    """A URL to fetch that we refuse: scheme, credentials or a non-public address (SSRF guard)."""
+
+    code = "url-not-allowed"
+
+
+class UrlNotFetched(InvalidInput):
+    """A URL we fetched gave no body: unreachable, timed out, non-2xx or too many redirects."""
+
+    def __init__(self, detail: str, code: str = "url-unreachable") -> None:
+        super().__init__(detail)
+        self.code = code
+
+
 class NotFound(ImageSearchError):
     code = "not-found"
 

@@ -28,6 +28,7 @@ from shared.errors import (
     ModelMismatch,
     NotFound,
     UnsupportedImageType,
+    UrlNotFetched,
 )
 from shared.logging import get_logger
 
@@ -47,6 +48,7 @@ _STATUS: list[tuple[type[ImageSearchError], int, str]] = [
     (FileTooLarge, 413, "File too large"),
     (UnsupportedImageType, 415, "Unsupported media type"),
     (InvalidImage, 422, "Invalid image"),
+    (UrlNotFetched, 422, "URL not fetched"),
     (InvalidInput, 400, "Invalid request"),
     (NotFound, 404, "Not found"),
     (DependencyUnavailable, 503, "Service unavailable"),

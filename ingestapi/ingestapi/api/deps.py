@@ -6,6 +6,7 @@ from fastapi import Depends, Request
 
 from ingestapi.config import IngestSettings
 from ingestapi.container import Container
+from ingestapi.service.fetch import UrlFetcher
 from ingestapi.service.images import ImageService
 from ingestapi.service.ingest import IngestService
 
@@ -19,6 +20,10 @@ def _ingest(request: Request) -> IngestService:
     return _container(request).ingest()
 
 
+def _fetcher(request: Request) -> UrlFetcher:
+    return _container(request).fetcher()
+
+
 def _images(request: Request) -> ImageService:
     return _container(request).images()
 
@@ -28,5 +33,6 @@ def _settings(request: Request) -> IngestSettings:
 
 
 IngestDep = Annotated[IngestService, Depends(_ingest)]
+FetcherDep = Annotated[UrlFetcher, Depends(_fetcher)]
 ImagesDep = Annotated[ImageService, Depends(_images)]
 SettingsDep = Annotated[IngestSettings, Depends(_settings)]

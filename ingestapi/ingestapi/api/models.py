@@ -5,6 +5,10 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 
+class IngestUrl(BaseModel):
+    url: str = Field(max_length=2048, description="http(s) URL of one image on a public host")
+
+
 class JobAccepted(BaseModel):
     job_id: str | None = Field(
         description="poll GET /api/v1/ingest/jobs/{job_id}; null if rejected"

@@ -4,10 +4,10 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from ingestapi.api.deps import ImagesDep, IngestDep, SettingsDep
-from ingestapi.api.models import IngestResponse, JobAccepted, JobStatus
-from ingestapi.service.ingest import REJECTED
-from shared.uploads import multipart_openapi, receive_request_files
+from ingestapi.api.deps import FetcherDep, ImagesDep, IngestDep, SettingsDep
+from ingestapi.api.models import IngestResponse, IngestUrl, JobAccepted, JobStatus
+from ingestapi.service.ingest import REJECTED, IngestService
+from shared.uploads import ReceivedFile, multipart_openapi, receive_request_files
 from shared.web import problem, problem_response
 
 router = APIRouter(prefix="/api/v1/ingest", tags=["ingest"])
@@ -27,6 +27,20 @@ async def ingest(request: Request, service: IngestDep, settings: SettingsDep) ->
         max_bytes=settings.ingest.max_bytes,
         max_files=settings.ingest.max_files,
     )
+    return await _ingest_files(service, files)
+
+
+@router.post(
+    "/url",
+    status_code=202,
+    response_model=IngestResponse,
+    responses={202: {"description": "one job (or the problem) for the fetched image"}},
+)
+async def ingest_url(body: IngestUrl, service: IngestDep, fetcher: FetcherDep) -> JSONResponse:
+    return await _ingest_files(service, [await fetcher.fetch(body.url)])
+
+
+async def _ingest_files(service: IngestService, files: list[ReceivedFile]) -> JSONResponse:
     try:
         outcomes = await service.ingest(files)
     finally:
