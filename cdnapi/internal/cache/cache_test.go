@@ -8,28 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imagesearch/cdnapi/internal/cache/cachetest"
 	"github.com/prometheus/client_golang/prometheus"
 )
-
-// clock is a settable time source for TTL tests; safe for concurrent use.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // entry is an Entry of n bytes filled with b.
 func entry(n int, b byte) Entry {
@@ -40,7 +21,7 @@ func entry(n int, b byte) Entry {
 // cost is what an entry of n bytes under key is charged.
 func cost(key string, n int) int64 { return int64(n) + int64(len(key)) + EntryOverhead }
 
-func newCache(t *testing.T, cfg Config, clk *clock) *Cache {
+func newCache(t *testing.T, cfg Config, clk *cachetest.Clock) *Cache {
 	t.Helper()
 	deps := Deps{}
 	if clk != nil {
@@ -201,7 +182,7 @@ func TestRefusesWhatDoesNotFit(t *testing.T) {
 }
 
 func TestEntriesExpireAfterTTL(t *testing.T) {
-	clk := newClock()
+	clk := cachetest.NewClock(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC))
 	c := newCache(t, Config{MaxBytes: 1 << 20, MaxObjectBytes: 1 << 10, TTL: 10 * time.Minute}, clk)
 	c.Add("k", entry(10, 'k'))
 	clk.Advance(10*time.Minute - time.Nanosecond)
@@ -250,7 +231,7 @@ func TestDisabledAndNilCachesStoreNothing(t *testing.T) {
 }
 
 func TestConcurrentUseStaysWithinBounds(t *testing.T) {
-	clk := newClock()
+	clk := cachetest.NewClock(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC))
 	cfg := Config{MaxBytes: 20 * cost("key-00", 300), MaxObjectBytes: 512, TTL: time.Second}
 	c := newCache(t, cfg, clk)
 	var wg sync.WaitGroup

@@ -11,26 +11,9 @@ import (
 	"time"
 
 	"github.com/imagesearch/cdnapi/internal/cache"
+	"github.com/imagesearch/cdnapi/internal/cache/cachetest"
 	"github.com/imagesearch/cdnapi/internal/storage"
 )
-
-// clock is a settable time source for the cache; safe for concurrent use.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // comparedHeaders are the headers a cached answer must share with a streamed one.
 var comparedHeaders = []string{
@@ -167,7 +150,7 @@ func TestLargeObjectsBypassTheCache(t *testing.T) {
 
 func TestEntriesAreRefetchedAfterTheTTL(t *testing.T) {
 	store, _ := seeded(t)
-	clk := &clock{t: time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)}
+	clk := cachetest.NewClock(time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC))
 	objects := newCache(t, cache.Config{MaxBytes: 1 << 20, MaxObjectBytes: 1 << 10, TTL: 10 * time.Minute}, clk.Now)
 	r := newCachedRouter(t, store, objects)
 	thumb := "/images/" + testID + "/thumb"

@@ -5,33 +5,15 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/minio/minio-go/v7"
 
 	"github.com/imagesearch/cdnapi/internal/cache"
+	"github.com/imagesearch/cdnapi/internal/cache/cachetest"
 	"github.com/imagesearch/cdnapi/internal/storage"
 )
-
-// testClock is a settable time source for the cache; safe for concurrent use.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // metricLine returns the value of the exposition line that starts with series, or "" if absent.
 func metricLine(t *testing.T, baseURL, series string) string {
@@ -53,7 +35,7 @@ func TestThumbsAreServedFromTheCache(t *testing.T) {
 	ensureBucket(t, mc)
 	id, thumb := putRandom(t, mc, 20<<10, storage.ThumbKey, "image/webp")
 	bigID, big := putRandom(t, mc, 1<<20, storage.OriginalKey, "image/jpeg") // over 256 KiB
-	clk := &testClock{t: time.Now()}
+	clk := cachetest.NewClock(time.Now())
 	cdn := newCDNWithCache(t, shared.endpoint, bucket, cache.NewDefaultConfig(), clk.Now)
 	url := cdn.URL + "/images/" + id + "/thumb"
 
