@@ -18,6 +18,17 @@ PRODUCTION = ("ViT-B-32", "laion2b_s34b_b79k")
 TINY = ("tiny-shapes", "shared/shared/assets/tiny-shapes.safetensors")
 FETCH_TIMEOUT_S = 600
 HUB_HOST = "huggingface.co"
+DEV_PORTS = {
+    6379: "Redis",
+    9000: "MinIO",
+    9001: "MinIO console",
+    19530: "Milvus",
+    8000: "ingestapi",
+    8001: "searchapi",
+    8002: "cdnapi",
+    8003: "ingestworker ops",
+    3000: "front door",
+}
 
 
 def _load(name: str, pretrained: str, cache_dir: str, offline: bool) -> None:
@@ -66,11 +77,30 @@ def production_weights_available(cache_dir: Path) -> bool:
     return _loads(cache_dir, offline=False, timeout_s=FETCH_TIMEOUT_S)
 
 
+def busy_ports() -> list[str]:
+    """The ports make dev needs that something else already listens on."""
+    busy = []
+    for port, owner in DEV_PORTS.items():
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                busy.append(f"{port} ({owner})")
+    return busy
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "data" / "dev.env")
     parser.add_argument("--model", choices=["auto", "production", "tiny"], default="auto")
     args = parser.parse_args()
+    if busy := busy_ports():
+        sys.exit(
+            f"make dev needs these loopback ports, which are in use: {', '.join(busy)}.\n"
+            "Is a previous `make dev` still running, or a system service (on Debian: "
+            "`sudo systemctl stop redis-server nginx`)?"
+        )
 
     cache_dir = ROOT / "data" / "models"
     cache_dir.mkdir(parents=True, exist_ok=True)
