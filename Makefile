@@ -16,6 +16,8 @@ MINIO_MODULE := github.com/minio/minio
 MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
 # command:package pairs installed from Debian when the command is missing
 APT_NEEDS := redis-server:redis-server nginx:nginx-light chromium:chromium wrk:wrk
+# make dev MODEL=production|tiny; auto keeps the model the data was indexed with
+MODEL ?= auto
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CDNAPI_SOURCES := $(shell find cdnapi -name '*.go' -o -name 'go.mod' -o -name 'go.sum' 2>/dev/null)
 
@@ -52,7 +54,7 @@ $(BIN)/cdnapi: $(CDNAPI_SOURCES)
 
 dev: setup ## run the whole stack natively on loopback (Ctrl-C stops it)
 	@mkdir -p data
-	$(PY) tools/dev_env.py
+	$(PY) tools/dev_env.py --model $(MODEL)
 	@echo "front door: http://127.0.0.1:3000   ingestapi :8000  searchapi :8001  cdnapi :8002"
 	@echo "data under ./data survives restarts; Ctrl-C stops everything"
 	exec $(PY) -m honcho -f Procfile -e data/dev.env start

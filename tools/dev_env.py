@@ -93,7 +93,12 @@ def busy_ports() -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "data" / "dev.env")
-    parser.add_argument("--model", choices=["auto", "production", "tiny"], default="auto")
+    parser.add_argument(
+        "--model",
+        choices=["auto", "production", "tiny"],
+        default="auto",
+        help="auto: the model of the previous run, else production if its weights can be had",
+    )
     args = parser.parse_args()
     if busy := busy_ports():
         sys.exit(
@@ -104,25 +109,41 @@ def main() -> None:
 
     cache_dir = ROOT / "data" / "models"
     cache_dir.mkdir(parents=True, exist_ok=True)
-    use_production = args.model == "production" or (
-        args.model == "auto" and production_weights_available(cache_dir)
-    )
-    name, weights = PRODUCTION if use_production else TINY
+    name, weights = choose_model(args.model, args.out, cache_dir)
     args.out.write_text(
         f"MODEL__NAME={name}\nMODEL__PRETRAINED={weights}\nMODEL__CACHE_DIR={cache_dir}\n"
     )
-    if not use_production:
+    if (name, weights) == TINY:
         banner = "!" * 78
         print(
             f"\n{banner}\n"
-            f"  DEMO MODEL: the {PRODUCTION[0]} weights are not cached and could not be fetched.\n"
-            "  Starting with the tiny model trained on coloured shapes: it understands\n"
+            "  DEMO MODEL: the tiny model trained on coloured shapes. It understands\n"
             "  'a red circle', not your photos. `make demo` loads sample pictures.\n"
-            f"  With internet, `make dev` fetches {PRODUCTION[0]}; then `make reindex`.\n"
+            f"  For {PRODUCTION[0]} (needs its weights: cached or the hub reachable): with the\n"
+            "  stack running, `make reindex`; then restart with `make dev MODEL=production`.\n"
             f"{banner}\n",
             file=sys.stderr,
         )
     print(f"model: {name} ({weights})", file=sys.stderr)
+
+
+def choose_model(wanted: str, previous: Path, cache_dir: Path) -> tuple[str, str]:
+    """An explicit choice wins; otherwise keep the model this data was indexed with.
+
+    Switching on its own would make the services refuse the existing index (it holds the other
+    model's vectors), so the first run's choice stays until someone re-indexes and asks.
+    """
+    if wanted == "production":
+        return PRODUCTION
+    if wanted == "tiny":
+        return TINY
+    if previous.exists():
+        chosen = dict(
+            line.split("=", 1) for line in previous.read_text().splitlines() if "=" in line
+        )
+        if (chosen.get("MODEL__NAME"), chosen.get("MODEL__PRETRAINED")) in (PRODUCTION, TINY):
+            return chosen["MODEL__NAME"], chosen["MODEL__PRETRAINED"]
+    return PRODUCTION if production_weights_available(cache_dir) else TINY
 
 
 if __name__ == "__main__":
