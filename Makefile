@@ -21,7 +21,7 @@ MODEL ?= auto
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CDNAPI_SOURCES := $(shell find cdnapi -name '*.go' -o -name 'go.mod' -o -name 'go.sum' 2>/dev/null)
 
-.PHONY: help setup system-deps python-deps dev test test-python test-go lint fmt bench \
+.PHONY: help setup system-deps python-deps dev test test-fast test-python test-go lint fmt bench \
         bench-ingest bench-search bench-cdn reindex demo train-tiny clean
 
 help: ## list the targets
@@ -61,6 +61,9 @@ dev: setup ## run the whole stack natively on loopback (Ctrl-C stops it)
 
 test: setup test-go test-python ## run every test (starts and stops its own servers)
 
+test-fast: python-deps ## run the fast tier: no servers, < 60 s
+	$(PY) -m pytest -m "not integration"
+
 test-go:
 	cd cdnapi && go vet ./... && go test -count=1 ./...
 
@@ -70,7 +73,7 @@ test-python:
 lint: python-deps ## ruff, mypy, gofmt, go vet
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy shared/shared
+	$(PY) -m mypy shared/shared samples/imagesearch_samples
 	test -z "$$(gofmt -l cdnapi)"
 	cd cdnapi && go vet ./...
 

@@ -78,6 +78,10 @@ def render_file(template: Path, output: Path, env: Mapping[str, str]) -> Path:
 def render_native(env: Mapping[str, str]) -> Path:
     """nginx.conf and the frontend.conf it includes, into $NGINX_RUN_DIR; returns nginx.conf."""
     run_dir = Path(values_from(env, {"NGINX_RUN_DIR"})["NGINX_RUN_DIR"])
+    # Started as root, Nginx runs its workers as `nobody`, and they buffer request bodies over
+    # 16 KB (a search picture) under the run dir: a private run dir would turn those into 500s.
+    run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir.chmod(0o755)
     render_file(SERVER_TEMPLATE, run_dir / "frontend.conf", env)
     return render_file(NATIVE_TEMPLATE, run_dir / "nginx.conf", env)
 

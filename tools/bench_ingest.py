@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
-from shared.shapes import samples  # noqa: E402
+from imagesearch_samples.shapes import samples  # noqa: E402
 from tests.support.images import encode  # noqa: E402
 from tests.support.servers import running_servers  # noqa: E402
 from tests.support.stack import Stack, wait_for_job  # noqa: E402

@@ -22,6 +22,7 @@ import numpy as np  # noqa: E402
 from shared.config import ModelSettings  # noqa: E402
 from shared.domain import ImageRecord  # noqa: E402
 from shared.embedding import ClipEmbedder  # noqa: E402
+from shared.vectors import VectorStore  # noqa: E402
 from tests.support.servers import running_servers  # noqa: E402
 from tests.support.stack import Stack  # noqa: E402
 
@@ -72,8 +73,9 @@ def http_search(client: httpx.Client, url: str, text: str) -> None:
 
 
 def fill(stack: Stack, dim: int, start: int, count: int, rng: np.random.Generator) -> None:
-    vectors = stack.vectors()
-    vectors.collection = vectors.target()
+    index = stack.index()
+    collection = index.target()
+    vectors = VectorStore(index, collection)
     for offset in range(start, start + count, 5000):
         rows = rng.standard_normal((min(5000, start + count - offset), dim)).astype(np.float32)
         rows /= np.linalg.norm(rows, axis=1, keepdims=True)
@@ -93,7 +95,7 @@ def fill(stack: Stack, dim: int, start: int, count: int, rng: np.random.Generato
                 for i, row in enumerate(rows)
             ]
         )
-    vectors.client.flush(vectors.collection)
+    index.client.flush(collection)
 
 
 def main() -> None:

@@ -1,9 +1,10 @@
 """Train the tiny OpenCLIP model ("tiny-shapes") used by tests and offline demos.
 
-The pictures come from ``shared.shapes``, generated on the fly (deterministic per seed and step), so
-nothing needs downloading. CPU only. Every batch holds exactly one picture per colour x shape class
-(duplicate captions in a batch would be false negatives for the contrastive loss). Images go through
-the model's own inference preprocess, so training sees exactly what production feeds the model.
+The pictures come from ``imagesearch_samples.shapes``, generated on the fly (deterministic per
+seed and step), so nothing needs downloading. CPU only. Every batch holds exactly one picture per
+colour x shape class (duplicate captions in a batch would be false negatives for the contrastive
+loss). Images go through the model's own inference preprocess, so training sees exactly what
+production feeds the model.
 
     uv run python tools/train_tiny_clip.py            # train, evaluate, write the checkpoint
     uv run python tools/train_tiny_clip.py --eval-only shared/shared/assets/tiny-shapes.safetensors
@@ -32,7 +33,7 @@ import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 from safetensors.torch import save_file  # noqa: E402
 
-from shared import shapes  # noqa: E402
+from imagesearch_samples import shapes  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG_DIR = REPO / "shared" / "shared" / "clip_configs"

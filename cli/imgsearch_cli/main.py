@@ -132,11 +132,11 @@ def print_summary(summary: Summary) -> None:
 
 def demo_command(client: Client, args: argparse.Namespace) -> int:
     try:
-        from shared.shapes import save_samples
+        from imagesearch_samples.shapes import save_samples
     except ImportError:
         err.print(
-            "[red]error:[/] `imgsearch demo` needs the workspace's `shared` package "
-            "(run it with `uv run imgsearch demo` in the repository)"
+            "[red]error:[/] `imgsearch demo` needs the `demo` extra (imgsearch-cli[demo]); "
+            "in the repository, `make demo` has it"
         )
         return 2
     with tempfile.TemporaryDirectory(prefix="imgsearch-demo-") as folder:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from imagesearch_samples.shapes import save_samples
 from imgsearch_cli.main import main
-from shared.shapes import save_samples
 
 pytestmark = pytest.mark.integration
 NOT_IMAGES = {

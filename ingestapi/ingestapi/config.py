@@ -1,4 +1,7 @@
-"""ingestapi's settings: conf/common.yaml, conf/ingestapi.yaml, then env (``INGEST__MAX_BYTES``)."""
+"""ingestapi's settings: conf/common.yaml, conf/ingestapi.yaml, then env (``INGEST__MAX_FILES``).
+
+The byte and pixel caps are shared by every service: ``limits`` (``LIMITS__MAX_BYTES``).
+"""
 
 from typing import ClassVar
 
@@ -14,10 +17,6 @@ from shared.config import (
 
 
 class IngestLimits(BaseModel):
-    max_bytes: int = Field(
-        default=20_000_000, ge=1, description="per file, enforced while streaming"
-    )
-    max_pixels: int = Field(default=50_000_000, ge=1, description="checked from the header")
     max_files: int = Field(default=100, ge=1, description="files in one request")
     job_ttl_s: int = Field(default=7 * 24 * 3600, ge=60)
     url_timeout_s: float = Field(default=30, gt=0, description="one URL fetch, redirects included")

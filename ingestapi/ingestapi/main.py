@@ -10,7 +10,8 @@ from ingestapi.api.routes import ingest
 from ingestapi.config import IngestSettings
 from ingestapi.container import Container
 from shared.logging import configure_logging, get_logger
-from shared.web import install_access_log, install_problem_handlers, ops_router
+from shared.ops import ops_router
+from shared.web import install_access_log, install_problem_handlers
 
 log = get_logger(__name__)
 
@@ -27,20 +28,21 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         except Exception as exc:  # start anyway; /readyz reports it and uploads answer 503
             log.warning("bucket not ensured at start", error=str(exc))
         yield
-        container.celery().close()
+        container.queue().close()
 
     app = FastAPI(title="ingestapi", version="0.1.0", lifespan=lifespan)
     app.state.container = container
     install_problem_handlers(app)
-    install_access_log(app)
+    install_access_log(app, container.metrics())
     app.include_router(ingest.router)
     app.include_router(
         ops_router(
+            container.metrics(),
             lambda: {
                 "redis": container.jobs().ping(),
                 "minio": container.objects().ping(),
-                "milvus": container.vectors().ping(),
-            }
+                "milvus": container.index().ping(),
+            },
         )
     )
     return app

@@ -1,17 +1,29 @@
+"""The ingest stack of this directory's modules: ingestapi and a worker, each with its own limits.
+
+The worker allows fewer pixels than ingestapi (as while a lower limit rolls out to the workers
+first), so an image ingestapi accepts can still fail in the worker, with its reason. Every other
+picture the tests send is far smaller than either limit.
+
+The fast tier's fakes of ingestapi's ports (no servers) are here too, one fresh set per test.
+"""
+
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.support.fakes import FakeIngestQueue, FakeJobStore, FakeObjectStore, FakeVectorStore
 from tests.support.stack import Stack
+
+WORKER_MAX_PIXELS = 1_000_000
 
 
 @pytest.fixture(scope="module")
 def stack(stack_factory: Any) -> Iterator[Stack]:
     stack = stack_factory("ingest")
     stack.start_ingestapi()
-    stack.start_worker()
+    stack.start_worker(LIMITS__MAX_PIXELS=str(WORKER_MAX_PIXELS))
     yield stack
     stack.stop_all()
 
@@ -20,3 +32,23 @@ def stack(stack_factory: Any) -> Iterator[Stack]:
 def client(stack: Stack) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=stack.urls["ingestapi"], timeout=60) as client:
         yield client
+
+
+@pytest.fixture
+def objects() -> FakeObjectStore:
+    return FakeObjectStore()
+
+
+@pytest.fixture
+def vectors() -> FakeVectorStore:
+    return FakeVectorStore()
+
+
+@pytest.fixture
+def jobs() -> FakeJobStore:
+    return FakeJobStore()
+
+
+@pytest.fixture
+def queue() -> FakeIngestQueue:
+    return FakeIngestQueue()

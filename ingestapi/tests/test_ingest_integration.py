@@ -1,15 +1,17 @@
 """The whole ingest path on real parts: ingestapi → Redis → worker → MinIO + Milvus."""
 
 import io
-import os
 
 import httpx
 import pytest
 from PIL import Image
 
 from shared.domain import image_id_of, original_key, staging_key, thumb_key
-from tests.support.images import encode, jpeg_with_exif, picture, png_bomb_header, truncated
+from tests.support.images import encode, jpeg_with_exif, picture
+from tests.support.processes import wait_until
 from tests.support.stack import Stack, wait_for_job
+
+from .conftest import WORKER_MAX_PIXELS
 
 FORMATS = {
     "JPEG": "image/jpeg",
@@ -69,6 +71,43 @@ def test_same_bytes_again_answer_duplicate_without_reembedding(
     assert after.ingested_at == before.ingested_at  # not re-embedded or rewritten
 
 
+def test_same_bytes_twice_in_one_request_are_queued_once(
+    client: httpx.Client, stack: Stack
+) -> None:
+    data = encode(picture(52, 52, (0, 90, 180)), "PNG")
+    image_id = image_id_of(data)
+    first, second = _upload(client, ("one.png", data), ("two.png", data)).json()["jobs"]
+    assert (first["state"], second["state"]) == ("queued", "duplicate")
+    assert first["image_id"] == second["image_id"] == image_id
+    assert wait_for_job(client, stack.urls["ingestapi"], first["job_id"])["state"] == "done"
+    assert client.get(f"/api/v1/ingest/jobs/{second['job_id']}").json()["state"] == "duplicate"
+    assert len(stack.vectors().get([image_id], strong=True)) == 1
+    assert {key for key in stack.objects().keys("") if image_id in key} == {
+        original_key(image_id),
+        thumb_key(image_id),
+    }
+
+
+def test_image_the_worker_refuses_fails_with_its_reason_and_leaves_nothing(
+    client: httpx.Client, stack: Stack
+) -> None:
+    """ingestapi allows it, the worker's lower pixel cap does not (see conftest)."""
+    width, height = WORKER_MAX_PIXELS // 1000 + 200, 1000
+    data = encode(picture(width, height, (30, 160, 60)), "PNG")
+    image_id = image_id_of(data)
+    [job] = _upload(client, ("too-big-for-the-worker.png", data)).json()["jobs"]
+    assert job["state"] == "queued"
+    failed = wait_for_job(client, stack.urls["ingestapi"], job["job_id"])
+    assert failed["state"] == "failed"
+    assert f"{width}x{height}" in failed["error"] and "limit" in failed["error"]
+    wait_until(
+        lambda: not [key for key in stack.objects().keys("") if image_id in key],
+        10,
+        "the failed image's objects to be gone",
+    )
+    assert stack.vectors().get([image_id], strong=True) == []
+
+
 def test_every_supported_format_is_ingested(client: httpx.Client, stack: Stack) -> None:
     files = [
         (f"pic.{fmt.lower()}", encode(picture(40 + i, 30, (i * 40, 90, 200)), fmt))
@@ -94,46 +133,6 @@ def test_exif_metadata_and_orientation_are_indexed(client: httpx.Client, stack: 
     assert record.meta["exif"]["gps"]["latitude"] == pytest.approx(-33.86)
     thumb = stack.objects().get(thumb_key(image_id_of(data)))
     assert Image.open(io.BytesIO(thumb)).size == (48, 64)
-
-
-BAD_INPUTS = {
-    "text-renamed-png": ("notes.png", b"just some text, not an image\n" * 20, 415),
-    "truncated-png": ("cut.png", truncated(encode(picture(300, 200), "PNG")), 422),
-    "empty-file": ("empty.jpg", b"", 422),
-    "pixel-bomb-header": ("bomb.png", png_bomb_header(60000, 60000), 422),
-    "over-byte-cap": ("huge.jpg", b"\xff\xd8\xff" + os.urandom(20_000_001), 413),
-}
-
-
-@pytest.mark.parametrize("case", BAD_INPUTS, ids=list(BAD_INPUTS))
-def test_bad_input_is_a_problem_and_nothing_is_stored(
-    client: httpx.Client, stack: Stack, case: str
-) -> None:
-    filename, data, status = BAD_INPUTS[case]
-    response = _upload(client, (filename, data))
-    assert response.status_code == status
-    assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
-    assert {"type", "title", "status", "detail"} <= body.keys()
-    assert body["status"] == status and body["detail"]
-    assert body["errors"][0]["filename"] == filename
-    image_id = image_id_of(data)
-    for key in (staging_key(image_id), original_key(image_id), thumb_key(image_id)):
-        assert not stack.objects().exists(key)
-    assert stack.vectors().get([image_id], strong=True) == []
-
-
-def test_mixed_batch_answers_202_with_a_problem_for_the_bad_file(
-    client: httpx.Client, stack: Stack
-) -> None:
-    good = encode(picture(33, 33, (120, 0, 120)), "PNG")
-    response = _upload(client, ("good.png", good), ("bad.png", b"not an image at all"))
-    assert response.status_code == 202
-    queued, rejected = response.json()["jobs"]
-    assert queued["state"] == "queued" and queued["problem"] is None
-    assert rejected["state"] == "rejected" and rejected["job_id"] is None
-    assert rejected["problem"]["status"] == 415
-    assert wait_for_job(client, stack.urls["ingestapi"], queued["job_id"])["state"] == "done"
 
 
 def test_request_that_is_not_multipart_is_400(client: httpx.Client) -> None:

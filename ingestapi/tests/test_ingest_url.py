@@ -6,7 +6,6 @@ test runs with ``INGEST__URL_ALLOW_PRIVATE=true``; a second one without it must 
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import threading
 from collections.abc import Iterator
@@ -155,7 +154,7 @@ def url_stack(stack_factory: Any) -> Iterator[Stack]:
     stack.start_ingestapi(
         INGEST__URL_ALLOW_PRIVATE="true",
         INGEST__URL_TIMEOUT_S="2",
-        INGEST__MAX_BYTES=str(MAX_BYTES),
+        LIMITS__MAX_BYTES=str(MAX_BYTES),
     )
     stack.start_worker()
     yield stack
@@ -234,9 +233,13 @@ def test_url_redirects_are_followed_up_to_three(api: httpx.Client, images: Image
     assert job["image_id"] == image_id_of(PNG)
 
 
-def test_url_redirect_chain_of_five_is_refused(api: httpx.Client, images: ImageServer) -> None:
-    body = _assert_problem(_ingest_url(api, f"{images.base}/hop/4"), 422, "url-redirects")
+def test_url_fourth_redirect_is_refused_without_following_it(
+    api: httpx.Client, images: ImageServer
+) -> None:
+    seen = len(images.paths)
+    body = _assert_problem(_ingest_url(api, f"{images.base}/hop/3"), 422, "url-redirects")
     assert "redirects" in body["detail"]
+    assert images.paths[seen:] == ["/hop/3", "/hop/2", "/hop/1", "/hop/0"]  # not /img/final.png
 
 
 def test_url_answering_404_is_422(api: httpx.Client, images: ImageServer) -> None:
@@ -308,6 +311,6 @@ def test_every_redirect_target_is_checked_again(images: ImageServer) -> None:
     )
     seen = len(images.paths)
     with pytest.raises(UrlNotAllowed) as refused:
-        asyncio.run(fetcher.fetch(f"{images.base}/away"))
+        fetcher.fetch(f"{images.base}/away")
     assert refused.value.detail.startswith("127.0.0.2 ")
     assert images.paths[seen:] == ["/away"]

@@ -1,7 +1,8 @@
 """``python -m ingestworker``: check the model and the index, then run the Celery worker.
 
 The worker runs a threads pool in one process, so every job shares one loaded model and the
-embedding batcher can put jobs that wait together into one forward pass.
+embedding batcher can put jobs that wait together into one forward pass. The ops endpoints
+(/healthz /readyz /metrics) run beside Celery on a thread of their own.
 """
 
 from __future__ import annotations
@@ -9,30 +10,38 @@ from __future__ import annotations
 import os
 import socket
 import sys
+from collections.abc import Mapping
 
 from ingestworker import tasks
 from ingestworker.celery_app import create_celery
 from ingestworker.config import WorkerSettings
 from ingestworker.container import Container
-from ingestworker.ops import serve_ops
 from shared.errors import ModelMismatch
 from shared.jobs import INGEST_QUEUE
 from shared.logging import configure_logging, get_logger
+from shared.ops import OpsServer, ops_router
 from shared.startup import when_available
 
 log = get_logger("ingestworker")
-STARTUP_DEADLINE_S = 300
 
 
 def preflight(container: Container) -> None:
     """Load the model, then wait (bounded) for MinIO and Milvus and open the index for it."""
     embedder = container.embedder()
     embedder.load()
-    when_available(container.objects().ensure_bucket, STARTUP_DEADLINE_S)
-    collection = when_available(
-        lambda: container.vectors().open(embedder.identity), STARTUP_DEADLINE_S
-    )
+    deadline = container.settings().worker.startup_deadline_s
+    when_available(container.objects().ensure_bucket, deadline)
+    collection = when_available(lambda: container.index().open(embedder.identity), deadline)
     log.info("index ready", collection=collection, model=embedder.identity.key)
+
+
+def readiness(container: Container) -> Mapping[str, bool]:
+    return {
+        "redis": container.jobs().ping(),
+        "minio": container.objects().ping(),
+        "milvus": container.index().ping(),
+        "model": container.embedder().loaded,
+    }
 
 
 def main() -> None:
@@ -45,17 +54,12 @@ def main() -> None:
         log.error("refusing to start", reason=exc.detail)
         sys.exit(2)
     container.wire(modules=[tasks])
-    serve_ops(
-        settings.worker.http_host,
-        settings.worker.http_port,
-        lambda: {
-            "redis": container.jobs().ping(),
-            "minio": container.objects().ping(),
-            "milvus": container.vectors().ping(),
-            "model": container.embedder().loaded,
-        },
+    router = ops_router(
+        container.metrics(),
+        lambda: readiness(container),
         lambda: {"model": container.embedder().identity.key},
     )
+    ops = OpsServer(router, settings.worker.http_host, settings.worker.http_port).start()
     app = create_celery(settings)
     app.set_current()
     app.worker_main(
@@ -71,6 +75,7 @@ def main() -> None:
         ]
     )
     container.batcher().stop()
+    ops.stop()
 
 
 if __name__ == "__main__":

@@ -16,11 +16,13 @@ from shared.config import (
 class WorkerOptions(BaseModel):
     concurrency: int = Field(default=8, ge=1, description="jobs in flight (threads)")
     batch_wait_ms: int = Field(default=25, ge=0, description="how long a batch waits to fill")
-    max_pixels: int = Field(default=50_000_000, ge=1)
     max_retries: int = Field(default=10, ge=0, description="for dependency outages")
     retry_backoff_max_s: int = Field(default=60, ge=1)
+    startup_deadline_s: int = Field(
+        default=300, ge=1, description="how long to wait for MinIO and Milvus at start"
+    )
     # Celery's Redis transport re-delivers unacked tasks after this; keep it far above the
-    # longest task, or healthy running tasks run twice (NOTES.md).
+    # longest task, or healthy running tasks run twice (docs/architecture.md, "The worker").
     visibility_timeout_s: int = Field(default=3600, ge=5)
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8003, ge=0, le=65535, description="/healthz /readyz /metrics")

@@ -8,16 +8,20 @@ from ingestworker.service.batcher import EmbeddingBatcher
 from ingestworker.service.pipeline import IngestPipeline
 from shared.embedding import ClipEmbedder
 from shared.jobs import JobStore
+from shared.ops import new_registry
 from shared.storage import ObjectStore
+from shared.vector_index import VectorIndex
 from shared.vectors import VectorStore
 
 
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=WorkerSettings)
+    metrics = providers.Singleton(new_registry)
 
     redis_client = providers.Singleton(redis.Redis.from_url, settings.provided.redis.url)
     objects = providers.Singleton(ObjectStore, settings.provided.minio)
-    vectors = providers.Singleton(VectorStore, settings.provided.milvus)
+    index = providers.Singleton(VectorIndex, settings.provided.milvus)
+    vectors = providers.Singleton(VectorStore, index)
     jobs = providers.Singleton(JobStore, redis_client)
     embedder = providers.Singleton(ClipEmbedder, settings.provided.model)
     batcher = providers.Singleton(
@@ -25,6 +29,7 @@ class Container(containers.DeclarativeContainer):
         embedder=embedder,
         max_batch=settings.provided.model.batch_size,
         max_wait_ms=settings.provided.worker.batch_wait_ms,
+        registry=metrics,
     )
     pipeline = providers.Singleton(
         IngestPipeline,
@@ -32,5 +37,5 @@ class Container(containers.DeclarativeContainer):
         vectors=vectors,
         jobs=jobs,
         batcher=batcher,
-        max_pixels=settings.provided.worker.max_pixels,
+        max_pixels=settings.provided.limits.max_pixels,
     )

@@ -11,6 +11,7 @@ from shared.domain import image_id_of, original_key
 from tests.support.images import encode, picture
 from tests.support.processes import wait_until
 from tests.support.stack import Stack, wait_for_job
+from tests.support.stored import stored
 
 # Short, so a crashed worker's task is re-delivered within seconds; jobs here take ~1-3 s.
 FAST_REDELIVERY = {"WORKER__VISIBILITY_TIMEOUT_S": "10"}
@@ -91,8 +92,13 @@ def test_minio_outage_is_retried_and_nothing_is_lost(client: httpx.Client, stack
     stack.stop("worker-c")
 
 
-def test_upload_while_minio_is_down_is_503_not_accepted(client: httpx.Client, stack: Stack) -> None:
+def test_upload_while_minio_is_down_is_503_and_nothing_is_staged_or_queued(
+    client: httpx.Client, stack: Stack
+) -> None:
+    for worker in [name for name in stack.processes if name != "ingestapi"]:
+        stack.stop(worker)  # nothing may consume the queue while its length is compared
     data = encode(picture(71, 71, (1, 2, 3)), "PNG")
+    before = stored(stack)
     stack.servers.minio.stop()
     try:
         response = client.post("/api/v1/ingest", files=[("files", ("z.png", data))])
@@ -100,4 +106,6 @@ def test_upload_while_minio_is_down_is_503_not_accepted(client: httpx.Client, st
         stack.servers.restart_minio()
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"] == "urn:imagesearch:problem:dependency-unavailable"
     assert response.headers["retry-after"]
+    assert stored(stack) == before

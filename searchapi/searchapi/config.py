@@ -18,8 +18,6 @@ class SearchOptions(BaseModel):
     max_offset: int = Field(default=10_000, ge=0, description="Milvus caps offset + limit at 16384")
     text_cache_size: int = Field(default=4096, ge=0, description="query embeddings kept (LRU)")
     max_query_chars: int = Field(default=500, ge=1)
-    max_bytes: int = Field(default=20_000_000, ge=1, description="search-by-image upload cap")
-    max_pixels: int = Field(default=50_000_000, ge=1)
     startup_deadline_s: int = Field(default=300, ge=1, description="how long to wait for Milvus")
 
 

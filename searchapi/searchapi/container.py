@@ -3,21 +3,37 @@
 from dependency_injector import containers, providers
 
 from searchapi.config import SearchSettings
+from searchapi.service.reindex import Reindexer
 from searchapi.service.search import SearchService
 from shared.embedding import ClipEmbedder
+from shared.ops import new_registry
+from shared.storage import ObjectStore
+from shared.vector_index import VectorIndex
 from shared.vectors import VectorStore
 
 
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=SearchSettings)
+    metrics = providers.Singleton(new_registry)
 
     embedder = providers.Singleton(ClipEmbedder, settings.provided.model)
-    vectors = providers.Singleton(VectorStore, settings.provided.milvus)
+    index = providers.Singleton(VectorIndex, settings.provided.milvus)
+    vectors = providers.Singleton(VectorStore, index)
+    objects = providers.Singleton(ObjectStore, settings.provided.minio)
     search = providers.Singleton(
         SearchService,
         embedder=embedder,
         vectors=vectors,
         cache_size=settings.provided.search.text_cache_size,
         max_query_chars=settings.provided.search.max_query_chars,
-        max_pixels=settings.provided.search.max_pixels,
+        max_pixels=settings.provided.limits.max_pixels,
+        registry=metrics,
+    )
+    # python -m searchapi.reindex; the batch size comes from its command line.
+    reindexer = providers.Factory(
+        Reindexer,
+        embedder=embedder,
+        objects=objects,
+        index=index,
+        max_pixels=settings.provided.limits.max_pixels,
     )

@@ -14,8 +14,9 @@ from searchapi.api.routes import images, search
 from searchapi.config import SearchSettings
 from searchapi.container import Container
 from shared.logging import configure_logging, get_logger
+from shared.ops import ops_router
 from shared.startup import when_available
-from shared.web import install_access_log, install_problem_handlers, ops_router
+from shared.web import install_access_log, install_problem_handlers
 
 log = get_logger(__name__)
 
@@ -24,18 +25,18 @@ def _prepare(container: Container) -> None:
     embedder = container.embedder()
     embedder.load()
     deadline = container.settings().search.startup_deadline_s
-    collection = when_available(lambda: container.vectors().open(embedder.identity), deadline)
+    collection = when_available(lambda: container.index().open(embedder.identity), deadline)
     log.info("ready to search", collection=collection, model=embedder.identity.key)
 
 
 def _readiness(container: Container) -> Mapping[str, bool]:
-    vectors = container.vectors()
-    reachable = vectors.ping()
+    index = container.index()
+    reachable = index.ping()
     return {
         "milvus": reachable,
         "model": container.embedder().loaded,
         # A re-index moved the alias to another model's collection: restart with that model.
-        "index_current": reachable and vectors.collection == vectors.target(),
+        "index_current": reachable and index.opened == index.target(),
     }
 
 
@@ -52,11 +53,12 @@ def create_app(settings: SearchSettings | None = None) -> FastAPI:
     app = FastAPI(title="searchapi", version="0.1.0", lifespan=lifespan)
     app.state.container = container
     install_problem_handlers(app)
-    install_access_log(app)
+    install_access_log(app, container.metrics())
     app.include_router(search.router)
     app.include_router(images.router)
     app.include_router(
         ops_router(
+            container.metrics(),
             lambda: _readiness(container),
             lambda: {"model": container.search().model} if container.embedder().loaded else {},
         )

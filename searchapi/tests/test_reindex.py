@@ -9,8 +9,9 @@ from typing import Any
 
 import httpx
 
+from imagesearch_samples.shapes import samples
 from shared.embedding import TINY_MODEL, weights_id
-from shared.shapes import samples
+from shared.vectors import VectorStore
 from tests.support.images import encode
 from tests.support.processes import ROOT
 from tests.support.stack import Stack, wait_for_job
@@ -58,8 +59,8 @@ def test_reindex_moves_the_alias_while_search_keeps_answering(
             jobs = client.post(f"{ingest_url}/api/v1/ingest", files=files).json()["jobs"]
             for job in jobs:
                 assert wait_for_job(client, ingest_url, job["job_id"])["state"] == "done"
-        vectors = stack.vectors()
-        collection_a = vectors.target()
+        index = stack.index()
+        collection_a = index.target()
         assert collection_a is not None
 
         weights_b = _model_b(tmp_path)
@@ -80,11 +81,12 @@ def test_reindex_moves_the_alias_while_search_keeps_answering(
             poller.join(timeout=60)
         assert statuses and set(statuses) == {200}, f"search answered {sorted(set(statuses))}"
 
-        collection_b = vectors.target()
-        assert collection_b not in (None, collection_a)
-        assert vectors.model_of(collection_b) == f"{TINY_MODEL}/{weights_id(weights_b)}"
-        assert vectors.count(collection_b) == len(files)
-        assert vectors.model_of(collection_a) != vectors.model_of(collection_b)
+        collection_b = index.target()
+        assert collection_b is not None and collection_b != collection_a
+        assert index.model_of(collection_b) == f"{TINY_MODEL}/{weights_id(weights_b)}"
+        image_ids = [job["image_id"] for job in jobs]
+        assert VectorStore(index, collection_b).existing_ids(image_ids) == set(image_ids)
+        assert index.model_of(collection_a) != index.model_of(collection_b)
 
         # The running model-A service still answers from its own collection, and says it is stale.
         with httpx.Client(timeout=30) as client:

@@ -47,6 +47,26 @@ class ModelSettings(BaseModel):
     threads: int = Field(default=0, ge=0, description="torch CPU threads; 0 = torch's default")
 
 
+class DatabaseSettings(BaseModel):
+    """The catalog: a SQLAlchemy URL. SQLite (a file, WAL mode) locally; PostgreSQL in production
+    (``postgresql+psycopg://user:password@host:5432/imagesearch``)."""
+
+    url: str = "sqlite:///data/catalog.db"
+    timeout_s: float = Field(default=10.0, gt=0, description="connect / lock wait")
+    pool_size: int = Field(default=10, ge=1, description="connections per process (PostgreSQL)")
+
+
+class ImageLimits(BaseModel):
+    """What an image we accept may weigh, the same for upload, URL ingest, decoding and search."""
+
+    max_bytes: int = Field(
+        default=20_000_000, ge=1, description="per file, enforced while the bytes stream in"
+    )
+    max_pixels: int = Field(
+        default=50_000_000, ge=1, description="checked from the header, before anything decodes"
+    )
+
+
 class HttpSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
@@ -102,6 +122,8 @@ class ServiceSettings(BaseSettings):
     service: ClassVar[str] = "common"
 
     log: LogSettings = LogSettings()
+    limits: ImageLimits = ImageLimits()
+    database: DatabaseSettings = DatabaseSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -13,6 +14,11 @@ import numpy as np
 from shared.errors import InvalidInput
 
 _IMAGE_ID = re.compile(r"^[0-9a-f]{64}$")
+# Letters and digits of any script, then also spaces and . : / + - _ (never quotes or backslashes,
+# so a tag can stand inside a Milvus filter expression as it is).
+_TAG = re.compile(r"^\w[\w .:/+-]{0,63}$")
+MAX_TAGS = 32
+SOURCES = ("upload", "url", "camera")
 
 
 def image_id_of(data: bytes) -> str:
@@ -27,6 +33,24 @@ def is_image_id(value: str) -> bool:
 def check_image_id(value: str) -> str:
     if not is_image_id(value):
         raise InvalidInput("an image id is 64 lowercase hexadecimal characters (a SHA-256)")
+    return value
+
+
+def normalise_tags(raw: Iterable[str]) -> list[str]:
+    """Tags as stored: trimmed, inner spaces folded, lower case, unique, sorted; at most 32."""
+    tags = sorted({" ".join(tag.split()).lower() for tag in raw} - {""})
+    if bad := [tag for tag in tags if not _TAG.fullmatch(tag)]:
+        raise InvalidInput(
+            f"tag {bad[0]!r} is not allowed: up to 64 letters, digits, spaces and . : / + - _"
+        )
+    if len(tags) > MAX_TAGS:
+        raise InvalidInput(f"an image has at most {MAX_TAGS} tags")
+    return tags
+
+
+def check_source(value: str) -> str:
+    if value not in SOURCES:
+        raise InvalidInput(f"source is one of {', '.join(SOURCES)}")
     return value
 
 
@@ -49,13 +73,11 @@ class JobState(StrEnum):
     FAILED = "failed"
     DUPLICATE = "duplicate"
 
-    @property
-    def terminal(self) -> bool:
-        return self in (JobState.DONE, JobState.FAILED, JobState.DUPLICATE)
-
 
 @dataclass
 class Job:
+    """A unit of work a client can follow: what it is for, where it stands, and why it failed."""
+
     job_id: str
     state: JobState
     image_id: str | None = None
@@ -63,6 +85,8 @@ class Job:
     error: str | None = None
     created_at: int = 0
     updated_at: int = 0
+    kind: str = "ingest"
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -78,17 +102,24 @@ class ImageRecord:
     ingested_at: int
     meta: dict[str, Any] = field(default_factory=dict)
     embedding: np.ndarray | None = None
+    source: str = "upload"
+    camera_id: str | None = None
+    tags: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class SearchFilters:
-    """Metadata filters, applied on typed scalar fields in Milvus (not on JSON)."""
+    """Metadata filters, applied on typed scalar fields in Milvus (not on JSON). An image must
+    carry every tag in ``tags``."""
 
     formats: tuple[str, ...] = ()
     min_width: int | None = None
     min_height: int | None = None
     ingested_after: int | None = None
     ingested_before: int | None = None
+    tags: tuple[str, ...] = ()
+    source: str | None = None
+    camera_id: str | None = None
 
 
 @dataclass

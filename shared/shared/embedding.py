@@ -57,10 +57,6 @@ class ClipEmbedder:
         assert self._identity is not None
         return self._identity
 
-    @property
-    def device(self) -> str:
-        return self._device
-
     def load(self) -> None:
         """Build the model once; safe to call from several threads and more than once."""
         if self._model is not None:

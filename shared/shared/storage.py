@@ -10,7 +10,6 @@ from typing import IO, BinaryIO, cast
 
 import urllib3
 from minio import Minio
-from minio.commonconfig import CopySource
 from minio.error import MinioException, S3Error
 
 from shared.config import MinioSettings
@@ -107,10 +106,6 @@ class ObjectStore:
         except ObjectNotFound:
             return False
         return True
-
-    def copy(self, source: str, target: str) -> None:
-        with _mapped_errors(source):
-            self._client.copy_object(self.bucket, target, CopySource(self.bucket, source))
 
     def delete(self, key: str) -> None:
         """Idempotent: deleting a missing object is not an error."""

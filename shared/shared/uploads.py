@@ -1,49 +1,22 @@
-"""Streaming multipart receiver (``web`` extra): file parts go to temporary files as they arrive.
+"""Streaming multipart receiver (``web`` extra): file parts are spooled as they arrive.
 
 Starlette's form parser spools whole files before the route runs; here the byte cap is enforced
-while the body streams: a part over the cap stops being written (the rest of it is read and
-dropped) and is reported as too large, without sinking the other parts of the request.
+while the body streams (``shared.spool``): a part over the cap stops being kept (the rest of it is
+read and dropped) and is reported as too large, without sinking the other parts of the request.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import Any
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
 from shared.errors import FileTooLarge, InvalidInput
+from shared.spool import ReceivedFile, safe_filename
 
-SPOOL_BYTES = 1 << 20
 PART_OVERHEAD = 16 * 1024
-
-
-@dataclass
-class ReceivedFile:
-    filename: str
-    file: IO[bytes]
-    size: int = 0
-    too_large: bool = False
-    sha256: hashlib._Hash = field(default_factory=hashlib.sha256)
-
-    @property
-    def digest(self) -> str:
-        return self.sha256.hexdigest()
-
-    def close(self) -> None:
-        self.file.close()
-
-
-def safe_filename(raw: str) -> str:
-    """The last path component only, printable, at most 255 characters."""
-    name = os.path.basename(raw.replace("\\", "/")).strip()
-    name = "".join(ch for ch in name if ch.isprintable())
-    return name[:255] or "upload"
 
 
 class _PartCollector:
@@ -79,28 +52,17 @@ class _PartCollector:
             return  # other fields are ignored
         if len(self.files) >= self.max_files:
             raise InvalidInput(f"at most {self.max_files} files per request")
-        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (closed by caller)
-        self._current = ReceivedFile(safe_filename(filename.decode("utf-8", "replace")), spool)
+        filename_text = safe_filename(filename.decode("utf-8", "replace"))
+        self._current = ReceivedFile(filename_text, self.max_bytes)
         self.files.append(self._current)
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
-        part = self._current
-        if part is None:
-            return
-        part.size += end - start
-        if part.too_large:
-            return
-        if part.size > self.max_bytes:
-            part.too_large = True
-            part.file.truncate(0)  # keep nothing of it
-            return
-        chunk = data[start:end]
-        part.file.write(chunk)
-        part.sha256.update(chunk)
+        if self._current is not None:
+            self._current.write(data[start:end])
 
     def on_part_end(self) -> None:
         if self._current is not None:
-            self._current.file.seek(0)
+            self._current.rewind()
         self._current = None
 
 

@@ -17,7 +17,21 @@ from shared.imaging import MIME_TYPES
 
 MODEL_PROPERTY = "imagesearch.model"
 DIM_PROPERTY = "imagesearch.dim"
-FIELDS = ["id", "width", "height", "bytes", "ingested_at", "format", "filename", "meta"]
+FIELDS = [
+    "id",
+    "width",
+    "height",
+    "bytes",
+    "ingested_at",
+    "format",
+    "filename",
+    "meta",
+    "source",
+    "camera_id",
+    "tags",
+]
+# Collections made before these typed fields existed hold them (at most) inside ``meta``.
+SCALARS_SINCE_V2 = ("source", "camera_id", "tags")
 
 
 @dataclass(frozen=True)
@@ -42,6 +56,11 @@ def image_schema(dim: int) -> CollectionSchema:
     schema.add_field("format", DataType.VARCHAR, max_length=16)
     schema.add_field("filename", DataType.VARCHAR, max_length=1024)
     schema.add_field("meta", DataType.JSON)
+    schema.add_field("source", DataType.VARCHAR, max_length=16)
+    schema.add_field("camera_id", DataType.VARCHAR, max_length=64)
+    schema.add_field(
+        "tags", DataType.ARRAY, element_type=DataType.VARCHAR, max_capacity=32, max_length=64
+    )
     return schema
 
 
@@ -72,6 +91,11 @@ def filter_expression(filters: SearchFilters) -> str:
     ):
         if value is not None:
             clauses.append(f"{field_name} {op} {int(value)}")
+    # Tags, sources and camera ids are checked where they enter (no quotes or backslashes).
+    clauses += [f'array_contains(tags, "{tag}")' for tag in filters.tags]
+    for field_name, text in (("source", filters.source), ("camera_id", filters.camera_id)):
+        if text is not None:
+            clauses.append(f'{field_name} == "{text}"')
     return " and ".join(clauses)
 
 
@@ -94,11 +118,17 @@ def to_row(record: ImageRecord) -> dict[str, Any]:
         "format": record.format,
         "filename": record.filename[:1024],
         "meta": record.meta,
+        "source": record.source,
+        "camera_id": record.camera_id or "",
+        "tags": list(record.tags),
     }
 
 
 def from_row(row: dict[str, Any]) -> ImageRecord:
     embedding = row.get("embedding")
+    meta = dict(row.get("meta") or {})
+    legacy_source = meta.pop("source", None)  # where collections before v2 kept it
+    source = row.get("source") or legacy_source
     return ImageRecord(
         id=row["id"],
         width=int(row["width"]),
@@ -107,6 +137,9 @@ def from_row(row: dict[str, Any]) -> ImageRecord:
         ingested_at=int(row["ingested_at"]),
         format=row["format"],
         filename=row["filename"],
-        meta=row.get("meta") or {},
+        meta=meta,
         embedding=np.asarray(embedding, dtype=np.float32) if embedding is not None else None,
+        source=source if source in ("upload", "url", "camera") else "upload",
+        camera_id=row.get("camera_id") or None,
+        tags=list(row.get("tags") or []),
     )

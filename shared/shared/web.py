@@ -1,6 +1,7 @@
-"""What both FastAPI services share: RFC 9457 problems, ops endpoints, metrics and access logs.
+"""What both FastAPI services share: RFC 9457 problems and the access log with its metrics.
 
-Needs the ``web`` extra (fastapi, prometheus-client).
+The ops endpoints (``/healthz`` ``/readyz`` ``/metrics``) and the metrics registry are in
+``shared.ops``. Needs the ``web`` extra (fastapi, prometheus-client).
 """
 
 from __future__ import annotations
@@ -11,11 +12,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import structlog
-from fastapi import APIRouter, FastAPI, Request, Response
-from fastapi.concurrency import run_in_threadpool
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.config import HttpSettings
@@ -34,14 +34,6 @@ from shared.logging import get_logger
 
 PROBLEM_JSON = "application/problem+json"
 log = get_logger("http")
-
-REQUESTS = Counter("http_requests_total", "HTTP requests", ["method", "route", "status"])
-LATENCY = Histogram(
-    "http_request_duration_seconds",
-    "HTTP request latency",
-    ["method", "route"],
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
-)
 
 # Most specific first: the first matching class decides the status.
 _STATUS: list[tuple[type[ImageSearchError], int, str]] = [
@@ -116,38 +108,24 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, unexpected)
 
 
-def ops_router(
-    readiness: Callable[[], Mapping[str, bool]],
-    info: Callable[[], Mapping[str, Any]] | None = None,
-) -> APIRouter:
-    """``/healthz`` (the process answers), ``/readyz`` (its dependencies do), ``/metrics``.
+def install_access_log(app: FastAPI, registry: CollectorRegistry) -> None:
+    """One structured line and one metric sample per request, labelled by route template.
 
-    ``info`` adds facts an operator should see at a glance (which model runs) to ``/readyz``.
+    The metrics register in ``registry``, the one the app's ``/metrics`` serves.
     """
-    router = APIRouter(tags=["ops"])
-
-    @router.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @router.get("/readyz")
-    async def readyz() -> JSONResponse:
-        checks = dict(await run_in_threadpool(readiness))
-        ready = all(checks.values())
-        body = {"status": "ready" if ready else "not ready", "checks": checks}
-        if info is not None:
-            body |= info()
-        return JSONResponse(body, status_code=200 if ready else 503)
-
-    @router.get("/metrics")
-    async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
-    return router
-
-
-def install_access_log(app: FastAPI) -> None:
-    """One structured line and one metric sample per request, labelled by route template."""
+    requests = Counter(
+        "http_requests_total",
+        "HTTP requests",
+        ["method", "route", "status"],
+        registry=registry,
+    )
+    latency = Histogram(
+        "http_request_duration_seconds",
+        "HTTP request latency",
+        ["method", "route"],
+        buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+        registry=registry,
+    )
 
     @app.middleware("http")
     async def access_log(
@@ -165,8 +143,8 @@ def install_access_log(app: FastAPI) -> None:
         finally:
             elapsed = time.perf_counter() - started
             route = getattr(request.scope.get("route"), "path", "unmatched")
-            REQUESTS.labels(request.method, route, str(status)).inc()
-            LATENCY.labels(request.method, route).observe(elapsed)
+            requests.labels(request.method, route, str(status)).inc()
+            latency.labels(request.method, route).observe(elapsed)
             if route not in ("/healthz", "/metrics"):
                 log.info(
                     "request",

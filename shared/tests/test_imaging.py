@@ -5,7 +5,15 @@ from PIL import Image
 
 from shared.errors import ImageTooLarge, InvalidImage, UnsupportedImageType
 from shared.imaging import decode_image, inspect_image, make_thumbnail
-from tests.support.images import encode, jpeg_with_exif, picture, png_bomb_header, truncated
+from tests.support.images import (
+    encode,
+    jpeg_with_exif,
+    marked_corner,
+    marked_jpeg,
+    picture,
+    png_bomb_header,
+    truncated,
+)
 
 MAX_PIXELS = 50_000_000
 
@@ -47,9 +55,31 @@ def test_inspect_pixel_cap_is_configurable() -> None:
     assert inspect_image(io.BytesIO(data), 10_000).width == 100
 
 
-def test_decode_applies_exif_orientation_and_extracts_metadata() -> None:
+# Where the top-left corner of the stored pixels must be seen, per EXIF orientation (EXIF 2.32,
+# tag 0x0112), and whether width and height swap. 6 and 8 are the same size but turn opposite ways.
+ORIENTATIONS = {
+    1: ("top-left", False),
+    2: ("top-right", False),  # mirrored left-right
+    3: ("bottom-right", False),  # turned 180°
+    4: ("bottom-left", False),  # mirrored top-bottom
+    5: ("top-left", True),  # mirrored along the main diagonal
+    6: ("top-right", True),  # stored turned 90° anticlockwise: shown turned 90° clockwise
+    7: ("bottom-right", True),  # mirrored along the other diagonal
+    8: ("bottom-left", True),  # shown turned 90° anticlockwise
+}
+
+
+@pytest.mark.parametrize("orientation", ORIENTATIONS)
+def test_decode_turns_the_picture_the_way_exif_orientation_says(orientation: int) -> None:
+    corner, swapped = ORIENTATIONS[orientation]
+    decoded = decode_image(marked_jpeg(orientation, 64, 48), MAX_PIXELS)
+    assert marked_corner(decoded.image) == corner
+    size = (48, 64) if swapped else (64, 48)
+    assert decoded.image.size == (decoded.info.width, decoded.info.height) == size
+
+
+def test_decode_extracts_exif_metadata() -> None:
     decoded = decode_image(jpeg_with_exif(orientation=6), MAX_PIXELS)
-    assert (decoded.info.width, decoded.info.height) == (48, 64)  # rotated upright
     assert decoded.image.mode == "RGB"
     assert decoded.exif["make"] == "Canon"
     assert decoded.exif["model"] == "EOS 5D"

@@ -8,7 +8,8 @@ import pytest
 
 from shared.domain import image_id_of
 from shared.errors import FileTooLarge, InvalidInput
-from shared.uploads import receive_files, safe_filename
+from shared.spool import safe_filename
+from shared.uploads import receive_files
 
 
 def _multipart(

@@ -29,7 +29,7 @@ ENV_EXAMPLE = ROOT / ".env.example"
 DOCKER_MK = ROOT / "docker" / "docker.mk"
 DOCKERFILES = sorted((ROOT / "docker").glob("*.Dockerfile"))
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
-TORCH_IMAGES = {"ingestworker", "searchapi"}  # DESIGN.md: torch only where it is used
+TORCH_IMAGES = {"ingestworker", "searchapi"}  # torch only where models run (docs/architecture.md)
 ARG_REF = re.compile(r"\$\{?(\w+)\}?")
 
 # ---------------------------------------------------------------- reading the files

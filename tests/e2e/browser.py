@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import mimetypes
+import re
+import secrets
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, JSHandle, Locator, Page, expect
+
+from imagesearch_samples.shapes import sample_spec, save_samples
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = [
@@ -79,3 +87,70 @@ def wait_thumbnails(page: Page, count: int = 8) -> None:
 
 def tile_ids(page: Page) -> list[str]:
     return page.eval_on_selector_all("[data-testid=result-tile]", "ts => ts.map(t => t.dataset.id)")
+
+
+def image_id_of(path: Path) -> str:
+    """The id the system gives a file: the SHA-256 of its bytes."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@dataclass
+class Library:
+    """Shape pictures saved under meaningless names, labelled by image id (never by filename)."""
+
+    paths: list[Path]
+    labels: dict[str, str]  # image id -> "red circle"
+    rows: dict[str, dict[str, str]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    def ids_of(self, label: str) -> re.Pattern[str]:
+        """Matches the id of any picture of that class, for ``expect(tile).to_have_attribute``."""
+        ids = [image_id for image_id, known in self.labels.items() if known == label]
+        assert ids, f"no picture of {label!r} in the library"
+        return re.compile(f"^({'|'.join(ids)})$")
+
+    def path_of(self, label: str) -> Path:
+        return next(p for p in self.paths if self.labels[image_id_of(p)] == label)
+
+
+def save_library(folder: Path, count: int, seed: int) -> Library:
+    """``count`` shape pictures as PNGs named ``<random hex>.png``."""
+    paths, labels = [], {}
+    for i, saved in enumerate(save_samples(folder, count, seed, "PNG")):
+        path = saved.rename(folder / f"{secrets.token_hex(6)}.png")
+        paths.append(path)
+        labels[image_id_of(path)] = sample_spec(i).label
+    return Library(paths, labels)
+
+
+_FILES_IN_A_TRANSFER = """files => {
+  const transfer = new DataTransfer();
+  for (const { name, type, data } of files) {
+    const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+    transfer.items.add(new File([bytes], name, { type }));
+  }
+  return transfer;
+}"""
+
+
+def file_transfer(page: Page, paths: list[Path]) -> JSHandle:
+    """A DataTransfer holding these files, as the browser builds one for a drag from the desktop."""
+    files = [
+        {
+            "name": path.name,
+            "type": mimetypes.guess_type(path.name)[0] or "",
+            "data": base64.b64encode(path.read_bytes()).decode(),
+        }
+        for path in paths
+    ]
+    return page.evaluate_handle(_FILES_IN_A_TRANSFER, files)
+
+
+def drag_enter(target: Locator, transfer: JSHandle) -> None:
+    """The first half of a drag from the desktop: the files arrive over ``target``."""
+    for event in ("dragenter", "dragover"):
+        target.dispatch_event(event, {"dataTransfer": transfer})
+
+
+def drop(target: Locator, transfer: JSHandle) -> None:
+    target.dispatch_event("drop", {"dataTransfer": transfer})

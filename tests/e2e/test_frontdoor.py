@@ -1,6 +1,8 @@
 """The front door's Nginx config, rendered the way ``make dev`` does and served by a real nginx.
 
-No services behind it (their addresses are closed ports): this is about what Nginx itself does.
+Most tests have no services behind it (their addresses are closed ports): they are about what
+Nginx itself does. The ``/images/`` tests run against the whole stack with one ingested picture:
+what cdnapi promises (ETag, Range, If-None-Match, immutable caching) must survive the proxy.
 """
 
 from __future__ import annotations
@@ -13,12 +15,19 @@ import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
+from email.message import Message
+from io import BytesIO
 from pathlib import Path
 
+import httpx
 import pytest
+from PIL import Image
 
 from tests.support.frontdoor import FRONTEND, start_frontdoor
+from tests.support.images import marked_corner, marked_jpeg
 from tests.support.processes import free_port
+from tests.support.stack import wait_for_job
 
 CSP = "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'"
 
@@ -32,13 +41,14 @@ def front_door(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     proc.stop()
 
 
-def fetch(url: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
+def fetch(url: str, **headers: str) -> tuple[int, Message, bytes]:
+    """Status, headers (names case-insensitive: Go sends ``Etag``) and body of one GET."""
     request = urllib.request.Request(url, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, dict(response.headers), response.read()
+            return response.status, response.headers, response.read()
     except urllib.error.HTTPError as exc:
-        return exc.code, dict(exc.headers), exc.read()
+        return exc.code, exc.headers, exc.read()
 
 
 def test_page_is_served_with_security_headers(front_door: str) -> None:
@@ -110,3 +120,64 @@ def test_render_fills_only_its_variables(tmp_path: Path) -> None:
     assert not [line for line in directives if "${" in line]
     assert f"root {FRONTEND};" in conf
     assert "$proxy_add_x_forwarded_for" in conf and "try_files $uri /index.html;" in conf
+
+
+# -- /images/ through the front door, with the whole stack behind it ---------------------------
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+@dataclass
+class Stored:
+    url: str
+    image_id: str
+    data: bytes
+
+
+@pytest.fixture(scope="module")
+def stored(frontdoor_url: str) -> Stored:
+    """A 320x240 JPEG, EXIF-tagged to be shown turned 90° clockwise, ingested through Nginx."""
+    data = marked_jpeg(orientation=6, width=320, height=240)
+    with httpx.Client(base_url=frontdoor_url, timeout=60) as client:
+        files = {"files": ("turned.jpg", data, "image/jpeg")}
+        [job] = client.post("/api/v1/ingest", files=files).json()["jobs"]
+        assert wait_for_job(client, frontdoor_url, job["job_id"])["state"] == "done"
+    return Stored(frontdoor_url, job["image_id"], data)
+
+
+def test_image_through_the_front_door_keeps_its_etag_and_immutable_caching(
+    stored: Stored,
+) -> None:
+    status, headers, body = fetch(f"{stored.url}/images/{stored.image_id}")
+    assert status == 200 and body == stored.data
+    assert headers["ETag"] == f'"{stored.image_id}"'
+    assert headers.get_all("Cache-Control") == [IMMUTABLE]  # once: Nginx adds none of its own
+    assert headers["Content-Type"] == "image/jpeg"
+    assert headers["Accept-Ranges"] == "bytes"
+    assert headers.get_all("X-Content-Type-Options") == ["nosniff"]
+
+
+def test_range_request_through_the_front_door_is_a_206_of_those_bytes(stored: Stored) -> None:
+    total = len(stored.data)
+    status, headers, body = fetch(f"{stored.url}/images/{stored.image_id}", Range="bytes=100-199")
+    assert status == 206 and body == stored.data[100:200]
+    assert headers["Content-Range"] == f"bytes 100-199/{total}"
+    assert headers["ETag"] == f'"{stored.image_id}"'
+
+
+def test_if_none_match_through_the_front_door_is_a_304(stored: Stored) -> None:
+    url = f"{stored.url}/images/{stored.image_id}"
+    status, headers, body = fetch(url, **{"If-None-Match": f'"{stored.image_id}"'})
+    assert (status, body) == (304, b"")
+    assert headers["ETag"] == f'"{stored.image_id}"' and headers["Cache-Control"] == IMMUTABLE
+    assert fetch(url, **{"If-None-Match": '"some-other-version"'})[0] == 200
+
+
+def test_stored_thumbnail_is_upright_and_cached_like_the_image(stored: Stored) -> None:
+    status, headers, body = fetch(f"{stored.url}/images/{stored.image_id}/thumb")
+    assert status == 200 and headers["Content-Type"] == "image/webp"
+    assert headers["ETag"] == f'"{stored.image_id}-thumb"'
+    assert headers["Cache-Control"] == IMMUTABLE
+    thumb = Image.open(BytesIO(body))
+    assert thumb.size == (192, 256)  # turned upright, then longest side 256
+    assert marked_corner(thumb) == "top-right"  # turned clockwise, as orientation 6 says

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 import struct
 import zlib
 
@@ -57,4 +58,45 @@ def png_bomb_header(width: int = 60000, height: int = 60000) -> bytes:
         + _png_chunk(b"IHDR", ihdr)
         + _png_chunk(b"IDAT", idat)
         + _png_chunk(b"IEND", b"")
+    )
+
+
+MARKER = (230, 20, 20)
+CORNERS = ("top-left", "top-right", "bottom-right", "bottom-left")
+
+
+def marked_jpeg(orientation: int, width: int = 64, height: int = 48) -> bytes:
+    """A grey JPEG with a red block in the top-left corner of its *stored* pixels, EXIF-tagged.
+
+    Where the block lands after decoding says which way the picture was turned, which its
+    dimensions alone cannot (90° one way or the other gives the same size).
+    """
+    image = Image.new("RGB", (width, height), (128, 128, 128))
+    image.paste(MARKER, (0, 0, width // 4, height // 4))
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = orientation
+    return encode(image, "JPEG", exif=exif, quality=95)
+
+
+def marked_corner(image: Image.Image) -> str:
+    """The corner of ``image`` that holds the red marker block (see ``marked_jpeg``)."""
+    rgb = image.convert("RGB")
+    width, height = rgb.size
+    near_x, near_y = width // 16, height // 16  # well inside the block, clear of JPEG edge ringing
+    far_x, far_y = width - 1 - near_x, height - 1 - near_y
+    probes = [(near_x, near_y), (far_x, near_y), (far_x, far_y), (near_x, far_y)]
+    red = [name for name, xy in zip(CORNERS, probes, strict=True) if _is_marker(rgb.getpixel(xy))]
+    assert len(red) == 1, f"expected the marker in exactly one corner, found {red or 'none'}"
+    return red[0]
+
+
+def _is_marker(pixel: tuple[int, int, int]) -> bool:
+    r, g, b = pixel
+    return r > 180 and g < 80 and b < 80
+
+
+def noise(width: int, height: int, seed: int = 0) -> Image.Image:
+    """Random pixels: a valid picture that compresses to about 3 bytes per pixel in any format."""
+    return Image.frombytes(
+        "RGB", (width, height), random.Random(seed).randbytes(width * height * 3)
     )

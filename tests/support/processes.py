@@ -24,6 +24,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class GaveUp(Exception):
+    """Raised by a ``wait_until`` check to stop waiting at once (e.g. the process died)."""
+
+
 def wait_until(
     check: Callable[[], T | None], timeout: float, what: str, interval: float = 0.1
 ) -> T:
@@ -34,6 +38,8 @@ def wait_until(
         try:
             if result := check():
                 return result
+        except GaveUp:
+            raise
         except Exception as exc:  # noqa: BLE001 (a probe failing is the expected state)
             last_error = exc
         time.sleep(interval)
@@ -91,12 +97,12 @@ class ManagedProcess:
     def wait_ready(self, check: Callable[[], object], timeout: float) -> None:
         def ready() -> bool:
             if not self.running:
-                raise RuntimeError(f"{self.name} exited; see {self.log_path}:\n{self.tail()}")
+                raise GaveUp(f"{self.name} exited")
             return bool(check())
 
         try:
             wait_until(ready, timeout, f"{self.name} to be ready")
-        except (TimeoutError, RuntimeError) as exc:
+        except (TimeoutError, GaveUp) as exc:
             raise RuntimeError(f"{exc}\n--- {self.log_path} ---\n{self.tail()}") from exc
 
     def tail(self, lines: int = 40) -> str:

@@ -103,7 +103,7 @@ def _milvus(port: int, work: Path, log_dir: Path) -> ManagedProcess:
         "--port",
         str(port),
     ]
-    # Milvus does not stop on SIGTERM in reasonable time (NOTES.md); its data recovers anyway.
+    # Milvus does not stop on SIGTERM in reasonable time; its data recovers after a SIGKILL.
     proc = ManagedProcess("milvus", argv, log_dir, stop_timeout=5).start()
     from pymilvus import MilvusClient
 

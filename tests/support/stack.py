@@ -20,6 +20,7 @@ from shared.config import MilvusSettings, MinioSettings
 from shared.embedding import TINY_CHECKPOINT, TINY_MODEL
 from shared.jobs import JobStore
 from shared.storage import ObjectStore
+from shared.vector_index import VectorIndex
 from shared.vectors import VectorStore
 from tests.support.frontdoor import start_frontdoor
 from tests.support.processes import ROOT, ManagedProcess, free_port, http_ok, wait_until
@@ -78,8 +79,11 @@ class Stack:
             )
         )
 
+    def index(self) -> VectorIndex:
+        return VectorIndex(MilvusSettings(uri=self.servers.milvus_uri, alias=self.alias))
+
     def vectors(self) -> VectorStore:
-        return VectorStore(MilvusSettings(uri=self.servers.milvus_uri, alias=self.alias))
+        return VectorStore(self.index())
 
     def jobs(self) -> JobStore:
         return JobStore(redis.Redis.from_url(self.servers.redis_url(self.redis_db)))

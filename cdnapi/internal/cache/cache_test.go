@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -122,8 +123,9 @@ func TestEvictsLeastRecentlyUsedByBytes(t *testing.T) {
 	// The Peeks above refreshed a, c, d in that order, so a is now the least recently used: even a
 	// 1-byte entry must evict it, the cache being full.
 	c.Add("e", entry(1, 'e'))
-	if _, ok := c.Peek("a"); ok || c.Len() != 3 || c.Bytes() > cfg.MaxBytes {
-		t.Errorf("after adding e: a kept %v, %d entries, %d bytes (max %d)", ok, c.Len(), c.Bytes(), cfg.MaxBytes)
+	want := cost("c", 1000) + cost("d", 1000) + cost("e", 1)
+	if _, ok := c.Peek("a"); ok || c.Len() != 3 || c.Bytes() != want {
+		t.Errorf("after adding e: a kept %v, %d entries, %d bytes (want 3 entries, %d bytes)", ok, c.Len(), c.Bytes(), want)
 	}
 	wantMetrics(t, c, map[string]float64{"cdnapi_cache_evictions_total{reason=capacity}": 2})
 
@@ -230,42 +232,151 @@ func TestDisabledAndNilCachesStoreNothing(t *testing.T) {
 	}
 }
 
-func TestConcurrentUseStaysWithinBounds(t *testing.T) {
-	clk := cachetest.NewClock(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC))
-	cfg := Config{MaxBytes: 20 * cost("key-00", 300), MaxObjectBytes: 512, TTL: time.Second}
-	c := newCache(t, cfg, clk)
+// Shape of the concurrency tests: stormGoroutines goroutines each take stormSteps Get-or-Add
+// steps over stormKeys keys of equal cost, in a cache with room for exactly stormSlots of them.
+// Every other step looks up one of the first stormHotKeys keys, which therefore stay cached
+// (and are hit) until they expire; the other steps cycle through all keys and force evictions.
+const (
+	stormGoroutines = 8
+	stormSteps      = 2000
+	stormKeys       = 50
+	stormHotKeys    = 8
+	stormSlots      = 20
+	stormSize       = 300
+)
+
+// stormKey is the i-th key of the concurrency tests; every one is 6 bytes long, so all entries cost the same.
+func stormKey(i int) string { return fmt.Sprintf("key-%02d", i) }
+
+// stormConfig is a cache with room for exactly stormSlots storm entries.
+func stormConfig() Config {
+	return Config{MaxBytes: stormSlots * cost(stormKey(0), stormSize), MaxObjectBytes: 512, TTL: time.Second}
+}
+
+// storm runs the concurrent Get-or-Add workload on c: a hit must hold the key's bytes, a miss
+// Adds them. With clk set, each goroutine advances it by 100ms every 50 steps, so entries expire
+// under concurrent use. It returns the hits and misses the goroutines saw.
+func storm(t *testing.T, c *Cache, clk *cachetest.Clock) (hits, misses int64) {
+	t.Helper()
+	var nHits, nMisses atomic.Int64
 	var wg sync.WaitGroup
-	for g := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range 2000 {
-				key := fmt.Sprintf("key-%02d", (g*7+i)%50)
+	for g := range stormGoroutines {
+		wg.Go(func() {
+			for i := range stormSteps {
+				key := stormKey((g*7 + i) % stormKeys)
+				if i%2 == 0 {
+					key = stormKey((g + i/2) % stormHotKeys)
+				}
+				if clk != nil && i%50 == 0 {
+					clk.Advance(100 * time.Millisecond)
+				}
 				if e, ok := c.Get(key); ok {
-					if len(e.Data) != 300 || e.Data[0] != key[5] {
-						t.Errorf("%s holds %d bytes starting %q", key, len(e.Data), e.Data[:1])
+					nHits.Add(1)
+					if len(e.Data) != stormSize || e.Data[0] != key[5] {
+						t.Errorf("%s holds %d bytes starting %q", key, len(e.Data), e.Data[:min(1, len(e.Data))])
 						return
 					}
 					continue
 				}
-				c.Add(key, entry(300, key[5]))
-				if i%100 == 0 {
-					clk.Advance(100 * time.Millisecond)
+				nMisses.Add(1)
+				if !c.Add(key, entry(stormSize, key[5])) {
+					t.Errorf("Add(%s) refused", key)
+					return
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
+	return nHits.Load(), nMisses.Load()
+}
+
+// checkAccounting verifies c's bookkeeping: the LRU list and the map hold the same entries, bytes
+// is exactly the sum of their costs, and the gauges agree.
+func checkAccounting(t *testing.T, c *Cache) {
+	t.Helper()
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	var sum int64
+	listed := 0
 	for el := c.order.Front(); el != nil; el = el.Next() {
-		sum += el.Value.(*item).cost
+		it := el.Value.(*item)
+		sum += it.cost
+		listed++
+		if c.items[it.key] != el {
+			t.Errorf("%s is listed but not mapped to its list element", it.key)
+		}
 	}
-	if sum != c.bytes || c.bytes > cfg.MaxBytes || c.order.Len() != len(c.items) {
-		t.Errorf("accounting: list sum %d, bytes %d (max %d), list %d, map %d",
-			sum, c.bytes, cfg.MaxBytes, c.order.Len(), len(c.items))
+	bytes, mapped := c.bytes, len(c.items)
+	c.mu.Unlock()
+	if sum != bytes || listed != mapped {
+		t.Errorf("accounting: list sum %d, bytes %d, list %d, map %d", sum, bytes, listed, mapped)
 	}
+	wantMetrics(t, c, map[string]float64{"cdnapi_cache_bytes": float64(bytes), "cdnapi_cache_entries": float64(mapped)})
+}
+
+// checkStormTallies verifies that the hit and miss counters match what the storm's goroutines saw.
+func checkStormTallies(t *testing.T, c *Cache, hits, misses int64) {
+	t.Helper()
+	if hits+misses != stormGoroutines*stormSteps {
+		t.Errorf("%d hits + %d misses, want %d lookups", hits, misses, stormGoroutines*stormSteps)
+	}
+	wantMetrics(t, c, map[string]float64{
+		"cdnapi_cache_hits_total": float64(hits), "cdnapi_cache_misses_total": float64(misses),
+	})
+}
+
+// Without expiry (the fake clock never moves), entries leave only to make room, and all entries
+// cost the same: once stormSlots distinct keys were added the cache stays exactly full, whatever
+// the interleaving.
+func TestConcurrentUseLeavesTheCacheExactlyFull(t *testing.T) {
+	cfg := stormConfig()
+	c := newCache(t, cfg, cachetest.NewClock(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)))
+	hits, misses := storm(t, c, nil)
+	checkStormTallies(t, c, hits, misses)
+	checkAccounting(t, c)
+	if c.Len() != stormSlots || c.Bytes() != cfg.MaxBytes {
+		t.Errorf("after the storm: %d entries, %d bytes; want %d entries, %d bytes", c.Len(), c.Bytes(), stormSlots, cfg.MaxBytes)
+	}
+	wantMetrics(t, c, map[string]float64{"cdnapi_cache_evictions_total{reason=expired}": 0})
+}
+
+// With entries expiring mid-storm the number left is up to the interleaving, so the test counts
+// them and then checks exact outcomes: expiring them all empties the cache to 0 bytes with one
+// expired eviction each, and refilling it holds exactly stormSlots entries again.
+func TestConcurrentUseWithExpiryKeepsExactAccounting(t *testing.T) {
+	clk := cachetest.NewClock(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC))
+	cfg := stormConfig()
+	c := newCache(t, cfg, clk)
+	hits, misses := storm(t, c, clk)
+	checkStormTallies(t, c, hits, misses)
+	checkAccounting(t, c)
+	left := c.Len()
+	if c.Bytes() != int64(left)*cost(stormKey(0), stormSize) {
+		t.Errorf("%d entries are charged %d bytes, want %d", left, c.Bytes(), int64(left)*cost(stormKey(0), stormSize))
+	}
+	expiredBefore := metricValues(t, c)["cdnapi_cache_evictions_total{reason=expired}"]
+
+	clk.Advance(cfg.TTL)
+	for i := range stormKeys {
+		if _, ok := c.Peek(stormKey(i)); ok {
+			t.Errorf("%s served past its TTL", stormKey(i))
+		}
+	}
+	checkAccounting(t, c)
+	if c.Len() != 0 || c.Bytes() != 0 {
+		t.Errorf("all expired: %d entries, %d bytes left", c.Len(), c.Bytes())
+	}
+	wantMetrics(t, c, map[string]float64{"cdnapi_cache_evictions_total{reason=expired}": expiredBefore + float64(left)})
+
+	capacityBefore := metricValues(t, c)["cdnapi_cache_evictions_total{reason=capacity}"]
+	for i := range stormSlots + 1 {
+		c.Add(fmt.Sprintf("new-%02d", i), entry(stormSize, 'n'))
+	}
+	checkAccounting(t, c)
+	if _, ok := c.Peek("new-00"); ok || c.Len() != stormSlots || c.Bytes() != cfg.MaxBytes {
+		t.Errorf("refilled: oldest kept %v, %d entries, %d bytes; want %d entries, %d bytes",
+			ok, c.Len(), c.Bytes(), stormSlots, cfg.MaxBytes)
+	}
+	wantMetrics(t, c, map[string]float64{"cdnapi_cache_evictions_total{reason=capacity}": capacityBefore + 1})
 }
 
 func TestConfigValidate(t *testing.T) {

@@ -8,10 +8,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/imagesearch/cdnapi/internal/cache"
 	"github.com/imagesearch/cdnapi/internal/cache/cachetest"
+	"github.com/imagesearch/cdnapi/internal/handler"
 	"github.com/imagesearch/cdnapi/internal/storage"
 )
 
@@ -28,10 +30,12 @@ func TestCachedAnswersMatchStreamedOnes(t *testing.T) {
 	orig, thumb := "/images/"+testID, "/images/"+testID+"/thumb"
 	do(cached, http.MethodGet, orig) // warm both objects
 	do(cached, http.MethodGet, thumb)
-	warm := cacheStore.callCount()
+	if n := cacheStore.callCount(); n != 2 {
+		t.Fatalf("warming two objects made %d storage calls, want 2", n)
+	}
 
 	inm := `"` + testID + `"`
-	for _, req := range []struct {
+	requests := []struct {
 		method, path string
 		headers      []string
 	}{
@@ -50,7 +54,8 @@ func TestCachedAnswersMatchStreamedOnes(t *testing.T) {
 		{http.MethodGet, orig, []string{"If-Match", `"other"`}},
 		{http.MethodGet, orig, []string{"Range", "bytes=0-3", "If-Range", inm}},
 		{http.MethodGet, thumb, []string{"If-None-Match", `"` + testID + `-thumb"`}},
-	} {
+	}
+	for _, req := range requests {
 		name := req.method + " " + req.path + " " + strings.Join(req.headers, " ")
 		want := do(streamed, req.method, req.path, req.headers...)
 		got := do(cached, req.method, req.path, req.headers...)
@@ -75,10 +80,13 @@ func TestCachedAnswersMatchStreamedOnes(t *testing.T) {
 			t.Errorf("%s: cached body %q, streamed %q", name, got.Body.Bytes(), want.Body.Bytes())
 		}
 	}
-	if n := cacheStore.callCount(); n != warm {
-		t.Errorf("a warm cache made %d storage calls", n-warm)
+	if n := cacheStore.callCount(); n != 2 {
+		t.Errorf("a warm cache made %d storage calls, want none", n-2)
 	}
-	if streamStore.callCount() == 0 || !streamStore.balanced() || !cacheStore.balanced() {
+	if n := streamStore.callCount(); n != len(requests) {
+		t.Errorf("%d streamed requests made %d storage calls, want one each", len(requests), n)
+	}
+	if !streamStore.balanced() || !cacheStore.balanced() {
 		t.Error("bodies left open")
 	}
 }
@@ -179,84 +187,110 @@ func herd(r http.Handler, n int, path string) []*httptest.ResponseRecorder {
 	out := make([]*httptest.ResponseRecorder, n)
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			out[i] = do(r, http.MethodGet, path)
-		}()
+		wg.Go(func() { out[i] = do(r, http.MethodGet, path) })
 	}
 	wg.Wait()
 	return out
 }
 
+// The herd tests run in a synctest bubble: synctest.Wait returns only once every request
+// goroutine is durably blocked, either inside the fake store's GetObject (held at its gate) or
+// waiting for another request's flight. So the storage calls counted at that moment are exactly
+// the ones the herd makes, with no sleep and no chance of a request arriving after the fetch.
+
 func TestThunderingHerdMakesOneStorageRequest(t *testing.T) {
-	store, _ := seeded(t)
-	store.gate, store.entered = make(chan struct{}), make(chan string, 1)
-	r := newCachedRouter(t, store, newCache(t, cache.NewDefaultConfig(), nil))
-	done := make(chan []*httptest.ResponseRecorder)
-	go func() { done <- herd(r, 50, "/images/"+testID+"/thumb") }()
-	<-store.entered
-	// Let the others pile up behind the first request; whether they joined its flight or come
-	// later and find the cache filled, none of them may reach storage.
-	time.Sleep(20 * time.Millisecond)
-	close(store.gate)
-	for i, rec := range <-done {
-		if rec.Code != http.StatusOK || rec.Body.String() != "RIFF....WEBPthumb" {
-			t.Errorf("response %d = %d %q", i, rec.Code, rec.Body.String())
+	synctest.Test(t, func(t *testing.T) {
+		store, _ := seeded(t)
+		release := store.holdFetches()
+		defer release() // lets the requests finish should the test stop early
+		r := newCachedRouter(t, store, newCache(t, cache.NewDefaultConfig(), nil))
+		const n = 50
+		done := make(chan []*httptest.ResponseRecorder, 1)
+		go func() { done <- herd(r, n, "/images/"+testID+"/thumb") }()
+		synctest.Wait() // all n requests have missed the cache and are blocked
+		if got := store.callCount(); got != 1 {
+			t.Fatalf("%d concurrent requests are blocked in %d storage calls, want 1", n, got)
 		}
-	}
-	if n := store.callCount(); n != 1 {
-		t.Errorf("50 concurrent requests made %d storage calls, want 1", n)
-	}
-	if !store.balanced() {
-		t.Error("body left open")
-	}
+		release()
+		for i, rec := range <-done {
+			if rec.Code != http.StatusOK || rec.Body.String() != "RIFF....WEBPthumb" {
+				t.Errorf("response %d = %d %q", i, rec.Code, rec.Body.String())
+			}
+		}
+		if got := store.callCount(); got != 1 {
+			t.Errorf("%d concurrent requests made %d storage calls, want 1", n, got)
+		}
+		if !store.balanced() {
+			t.Error("body left open")
+		}
+	})
 }
 
 func TestHerdOnAMissingObjectSharesThe404(t *testing.T) {
-	store, _ := seeded(t)
-	store.gate, store.entered = make(chan struct{}), make(chan string, 1)
-	r := newCachedRouter(t, store, newCache(t, cache.NewDefaultConfig(), nil))
-	missing := "/images/" + strings.Repeat("e", 64) + "/thumb"
-	done := make(chan []*httptest.ResponseRecorder)
-	go func() { done <- herd(r, 20, missing) }()
-	<-store.entered
-	time.Sleep(20 * time.Millisecond)
-	close(store.gate)
-	for _, rec := range <-done {
-		assertProblem(t, rec, http.StatusNotFound, "not-found", "thumbnail")
-	}
-	if n := store.callCount(); n >= 20 {
-		t.Errorf("20 concurrent requests for a missing thumbnail made %d storage calls", n)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		store, _ := seeded(t)
+		release := store.holdFetches()
+		defer release() // lets the requests finish should the test stop early
+		r := newCachedRouter(t, store, newCache(t, cache.NewDefaultConfig(), nil))
+		const n = 20
+		missing := "/images/" + strings.Repeat("e", 64) + "/thumb"
+		done := make(chan []*httptest.ResponseRecorder, 1)
+		go func() { done <- herd(r, n, missing) }()
+		synctest.Wait() // all n requests have missed the cache and are blocked
+		if got := store.callCount(); got != 1 {
+			t.Fatalf("%d concurrent requests for a missing thumbnail are blocked in %d storage calls, want 1", n, got)
+		}
+		release()
+		for _, rec := range <-done {
+			assertProblem(t, rec, http.StatusNotFound, "not-found", "thumbnail")
+		}
+		// A 404 is not cached, so only sharing the one flight keeps this at 1.
+		if got := store.callCount(); got != 1 {
+			t.Errorf("%d concurrent requests for a missing thumbnail made %d storage calls, want 1", n, got)
+		}
+	})
 }
 
 func TestWaiterOutlivesACancelledFetcher(t *testing.T) {
-	store, _ := seeded(t)
-	store.gate, store.entered = make(chan struct{}), make(chan string, 1)
-	r := newCachedRouter(t, store, newCache(t, cache.NewDefaultConfig(), nil))
-	thumb := "/images/" + testID + "/thumb"
+	synctest.Test(t, func(t *testing.T) {
+		store, _ := seeded(t)
+		release := store.holdFetches()
+		defer release() // lets the requests finish should the test stop early
+		r := newCachedRouter(t, store, newCache(t, cache.NewDefaultConfig(), nil))
+		thumb := "/images/" + testID + "/thumb"
 
-	ctx, cancel := context.WithCancel(context.Background())
-	first := make(chan *httptest.ResponseRecorder)
-	go func() {
-		rec := httptest.NewRecorder()
-		r.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, thumb, nil).WithContext(ctx))
-		first <- rec
-	}()
-	<-store.entered // the first request is fetching, and waits on the gate
-	second := make(chan *httptest.ResponseRecorder)
-	go func() { second <- do(r, http.MethodGet, thumb) }()
-	time.Sleep(20 * time.Millisecond) // let the second join the first one's flight
-	cancel()
-	if rec := <-first; rec.Code != 499 {
-		t.Errorf("cancelled request recorded %d, want 499", rec.Code)
-	}
-	close(store.gate)
-	if rec := <-second; rec.Code != http.StatusOK || rec.Body.String() != "RIFF....WEBPthumb" {
-		t.Errorf("the waiting request got %d %q after the fetching one went away", rec.Code, rec.Body.String())
-	}
-	if !store.balanced() {
-		t.Error("body left open")
-	}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		first := make(chan *httptest.ResponseRecorder, 1)
+		go func() {
+			rec := httptest.NewRecorder()
+			r.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, thumb, nil).WithContext(ctx))
+			first <- rec
+		}()
+		synctest.Wait() // the first request is fetching, and waits on the gate
+		second := make(chan *httptest.ResponseRecorder, 1)
+		go func() { second <- do(r, http.MethodGet, thumb) }()
+		synctest.Wait() // the second is blocked too: in the first one's flight, or in a call of its own
+		if got := store.callCount(); got != 1 {
+			t.Fatalf("the second request made its own storage call (%d calls) instead of joining the flight", got)
+		}
+		cancel()
+		if rec := <-first; rec.Code != handler.StatusClientClosedRequest {
+			t.Errorf("cancelled request recorded %d, want %d", rec.Code, handler.StatusClientClosedRequest)
+		}
+		synctest.Wait() // the second, its fetcher gone, fetches alone and waits on the gate
+		if got := store.callCount(); got != 2 {
+			t.Fatalf("after the fetcher went away: %d storage calls, want 2 (the waiter's own retry)", got)
+		}
+		release()
+		if rec := <-second; rec.Code != http.StatusOK || rec.Body.String() != "RIFF....WEBPthumb" {
+			t.Errorf("the waiting request got %d %q after the fetching one went away", rec.Code, rec.Body.String())
+		}
+		if got := store.callCount(); got != 2 {
+			t.Errorf("%d storage calls in all, want 2", got)
+		}
+		if !store.balanced() {
+			t.Error("body left open")
+		}
+	})
 }

@@ -38,7 +38,6 @@ type fakeStore struct {
 	opened   int
 	closed   int
 	gate     chan struct{} // when set, GetObject waits for it to close (or its context to end)
-	entered  chan string   // when set, GetObject sends its key here (if there is room) on entry
 }
 
 func newFakeStore() *fakeStore {
@@ -57,18 +56,22 @@ func (f *fakeStore) remove(key string) {
 	delete(f.objects, key)
 }
 
+// holdFetches makes every GetObject wait at a gate until the returned function opens it; calling
+// that function again does nothing. Call it before any request is sent.
+func (f *fakeStore) holdFetches() (release func()) {
+	gate := make(chan struct{})
+	f.mu.Lock()
+	f.gate = gate
+	f.mu.Unlock()
+	return sync.OnceFunc(func() { close(gate) })
+}
+
 // GetObject returns the object, storage.ErrNotFound, or the configured error.
 func (f *fakeStore) GetObject(ctx context.Context, key string) (*storage.Object, error) {
 	f.mu.Lock()
 	f.calls = append(f.calls, key)
-	gate, entered := f.gate, f.entered
+	gate := f.gate
 	f.mu.Unlock()
-	if entered != nil {
-		select {
-		case entered <- key:
-		default:
-		}
-	}
 	if gate != nil {
 		select {
 		case <-gate:

@@ -12,6 +12,7 @@ from ingestapi.service.ingest import IngestService
 
 
 def _container(request: Request) -> Container:
+    """The one way a route reaches the object graph: the container ``create_app`` put on the app."""
     container: Container = request.app.state.container
     return container
 

@@ -1,4 +1,4 @@
-"""Response bodies of ingestapi (DESIGN.md, "Contracts")."""
+"""Response bodies of ingestapi (docs/architecture.md, "Contracts")."""
 
 from typing import Any
 

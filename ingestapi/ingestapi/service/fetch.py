@@ -4,22 +4,22 @@ Each hop's host is resolved here, every address it resolves to must be public, a
 goes to the vetted address (the original name travels as ``Host`` and TLS SNI), so a DNS answer
 that changes between the check and the connect cannot point us at an internal service. Redirects
 are followed by hand, each target checked the same way. The byte cap is enforced while the body
-streams, and the whole fetch is bounded in time.
+streams, and the whole fetch is bounded in time: every hop and every read gets only what is left
+of one deadline, so a server that drips bytes cannot hold the fetch past it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import socket
-import tempfile
+import time
 from collections.abc import Callable
 
 import httpx
 
 from shared.errors import UrlNotAllowed, UrlNotFetched
 from shared.logging import get_logger
-from shared.uploads import SPOOL_BYTES, ReceivedFile, safe_filename
+from shared.spool import ReceivedFile, safe_filename
 
 log = get_logger(__name__)
 
@@ -65,35 +65,33 @@ class UrlFetcher:
         self._timeout_s = timeout_s
         self._is_allowed = is_allowed or (_any_address if allow_private else is_public_address)
 
-    async def fetch(self, url: str) -> ReceivedFile:
+    def fetch(self, url: str) -> ReceivedFile:
         """The body at ``url`` (after at most 3 redirects). The caller closes the file."""
         target = _parse(url)
-        timeout = httpx.Timeout(self._timeout_s, connect=min(CONNECT_TIMEOUT_S, self._timeout_s))
-        try:
-            async with asyncio.timeout(self._timeout_s):
-                async with httpx.AsyncClient(timeout=timeout, trust_env=False) as client:
-                    for _ in range(MAX_REDIRECTS + 1):
-                        received, location = await self._get(client, target)
-                        if received is not None:
-                            return received
-                        target = _parse(location, base=target)
-        except TimeoutError as exc:
-            raise UrlNotFetched(f"{target.host} did not answer in {self._timeout_s:g} s") from exc
+        deadline = _Deadline(self._timeout_s, target)
+        with httpx.Client(trust_env=False) as client:
+            for _ in range(MAX_REDIRECTS + 1):
+                received, location = self._get(client, target, deadline)
+                if received is not None:
+                    return received
+                target = _parse(location, base=target)
+                deadline.host = target.host
         raise UrlNotFetched(f"more than {MAX_REDIRECTS} redirects", "url-redirects")
 
-    async def _get(
-        self, client: httpx.AsyncClient, target: httpx.URL
+    def _get(
+        self, client: httpx.Client, target: httpx.URL, deadline: _Deadline
     ) -> tuple[ReceivedFile | None, str]:
         """One hop: the body, or ``(None, location)`` when the answer is a redirect."""
-        address = await self._vetted_address(target)
+        address = self._vetted_address(target)
         pinned = target.copy_with(host=str(address))
         headers = {"Host": target.netloc.decode("ascii"), "Accept-Encoding": "identity"}
         extensions = {"sni_hostname": _host(target)} if target.scheme == "https" else {}
+        extensions["timeout"] = deadline.timeouts()
         try:
             request = client.build_request("GET", pinned, headers=headers, extensions=extensions)
-            response = await client.send(request, stream=True)
+            response = client.send(request, stream=True)
         except httpx.TimeoutException as exc:
-            raise UrlNotFetched(f"{target.host} did not answer in {self._timeout_s:g} s") from exc
+            raise deadline.expired() from exc
         except httpx.HTTPError as exc:
             log.info("url unreachable", host=target.host, error=type(exc).__name__)
             raise UrlNotFetched(f"could not connect to {target.host}") from exc
@@ -102,19 +100,19 @@ class UrlFetcher:
                 return None, response.headers["location"]
             if not response.is_success:
                 raise UrlNotFetched(f"the URL answered {response.status_code}", "url-bad-status")
-            return await self._receive(response, _filename(target)), ""
+            return self._receive(response, _filename(target), deadline), ""
+        except httpx.TimeoutException as exc:
+            raise deadline.expired() from exc
         except httpx.HTTPError as exc:
             raise UrlNotFetched(f"{target.host} broke off the transfer") from exc
         finally:
-            await response.aclose()
+            response.close()
 
-    async def _vetted_address(self, target: httpx.URL) -> IPAddress:
+    def _vetted_address(self, target: httpx.URL) -> IPAddress:
         host = _host(target)
         port = target.port or (443 if target.scheme == "https" else 80)
         try:
-            infos = await asyncio.get_running_loop().getaddrinfo(
-                host, port, type=socket.SOCK_STREAM
-            )
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except (socket.gaierror, UnicodeError) as exc:
             raise UrlNotFetched(f"the host {host} could not be resolved") from exc
         addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
@@ -125,27 +123,49 @@ class UrlFetcher:
             raise UrlNotAllowed(f"{host} is not a public address; only public hosts are fetched")
         return addresses[0]
 
-    async def _receive(self, response: httpx.Response, filename: str) -> ReceivedFile:
-        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (caller closes)
-        part = ReceivedFile(filename, spool)
+    def _receive(
+        self, response: httpx.Response, filename: str, deadline: _Deadline
+    ) -> ReceivedFile:
+        part = ReceivedFile(filename, self._max_bytes)
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self._max_bytes:
-            part.size, part.too_large = int(declared), True
+            part.refuse(int(declared))  # never fetched
             return part
         try:
-            async for chunk in response.aiter_raw():
-                part.size += len(chunk)
-                if part.size > self._max_bytes:  # stop reading: the rest is never fetched
-                    part.too_large = True
-                    spool.truncate(0)
-                    break
-                spool.write(chunk)
-                part.sha256.update(chunk)
+            for chunk in response.iter_raw():
+                deadline.check()
+                if not part.write(chunk):
+                    break  # over the cap: stop reading, the rest is never fetched
         except BaseException:
             part.close()
             raise
-        spool.seek(0)
+        part.rewind()
         return part
+
+
+class _Deadline:
+    """One time budget for a whole fetch, redirects and every read included."""
+
+    def __init__(self, seconds: float, target: httpx.URL) -> None:
+        self.seconds = seconds
+        self.host = target.host
+        self._end = time.monotonic() + seconds
+
+    def left(self) -> float:
+        return self._end - time.monotonic()
+
+    def check(self) -> None:
+        if self.left() <= 0:
+            raise self.expired()
+
+    def timeouts(self) -> dict[str, float]:
+        """httpx's per-operation timeouts for the next hop: no more than what is left."""
+        self.check()
+        left = self.left()
+        return {"connect": min(CONNECT_TIMEOUT_S, left), "read": left, "write": left, "pool": left}
+
+    def expired(self) -> UrlNotFetched:
+        return UrlNotFetched(f"{self.host} did not answer in {self.seconds:g} s")
 
 
 def _parse(url: str, base: httpx.URL | None = None) -> httpx.URL:

@@ -9,20 +9,17 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
-from celery import Celery
-from fastapi.concurrency import run_in_threadpool
-
+from ingestapi.queue import IngestQueue
+from shared.config import ImageLimits
 from shared.domain import Job, JobState, staging_key
-from shared.errors import FileTooLarge, InvalidImage, InvalidInput
+from shared.errors import DependencyUnavailable, InvalidImage, InvalidInput
 from shared.imaging import ImageInfo, inspect_image
-from shared.jobs import INGEST_QUEUE, INGEST_TASK, JobStore
+from shared.jobs import JobStore
 from shared.logging import get_logger
+from shared.spool import ReceivedFile
 from shared.storage import ObjectStore
-from shared.uploads import ReceivedFile
 from shared.vectors import VectorStore
-from shared.web import problem_for
 
 log = get_logger(__name__)
 REJECTED = "rejected"
@@ -30,11 +27,13 @@ REJECTED = "rejected"
 
 @dataclass
 class Outcome:
+    """What became of one file: ``queued``, ``duplicate``, or ``rejected`` with the reason."""
+
     filename: str
     state: str
     job_id: str | None = None
     image_id: str | None = None
-    problem: dict[str, Any] | None = None
+    error: InvalidImage | None = None
 
 
 class IngestService:
@@ -43,40 +42,41 @@ class IngestService:
         objects: ObjectStore,
         vectors: VectorStore,
         jobs: JobStore,
-        celery: Celery,
-        max_bytes: int,
-        max_pixels: int,
+        queue: IngestQueue,
+        limits: ImageLimits,
     ) -> None:
         self._objects = objects
         self._vectors = vectors
         self._jobs = jobs
-        self._celery = celery
-        self._max_bytes = max_bytes
-        self._max_pixels = max_pixels
+        self._queue = queue
+        self._limits = limits
 
-    async def ingest(self, files: list[ReceivedFile]) -> list[Outcome]:
+    def ingest(self, files: list[ReceivedFile]) -> list[Outcome]:
         if not files:
             raise InvalidInput("no files: send one or more multipart parts named `files`")
-        checked = [await self._check(part) for part in files]
-        valid_ids = [part.digest for part, info in zip(files, checked, strict=True) if info]
-        known = await run_in_threadpool(self._vectors.existing_ids, valid_ids)
+        checked = [self._check(part) for part in files]
+        valid_ids = [
+            part.digest
+            for part, info in zip(files, checked, strict=True)
+            if not isinstance(info, InvalidImage)
+        ]
+        known = self._vectors.existing_ids(valid_ids)
         outcomes = []
         seen: set[str] = set()
         for part, info in zip(files, checked, strict=True):
             if isinstance(info, InvalidImage):
-                outcomes.append(Outcome(part.filename, REJECTED, problem=problem_for(info)))
+                outcomes.append(Outcome(part.filename, REJECTED, error=info))
             elif part.digest in known or part.digest in seen:
-                outcomes.append(await run_in_threadpool(self._duplicate, part))
+                outcomes.append(self._duplicate(part))
             else:
-                outcomes.append(await run_in_threadpool(self._accept, part, info))
+                outcomes.append(self._accept(part, info))
             seen.add(part.digest)
         return outcomes
 
-    async def _check(self, part: ReceivedFile) -> ImageInfo | InvalidImage:
-        if part.too_large:
-            return FileTooLarge(f"{part.filename} is larger than the {self._max_bytes} byte limit")
+    def _check(self, part: ReceivedFile) -> ImageInfo | InvalidImage:
         try:
-            return await run_in_threadpool(inspect_image, part.file, self._max_pixels)
+            part.check_size()
+            return inspect_image(part.file, self._limits.max_pixels)
         except InvalidImage as exc:
             return exc
 
@@ -92,13 +92,13 @@ class IngestService:
         image_id = part.digest
         self._objects.put(staging_key(image_id), part.file, info.mime, length=part.size)
         job = Job(str(uuid.uuid4()), JobState.QUEUED, image_id=image_id, filename=part.filename)
-        self._jobs.create(job)
-        self._celery.send_task(
-            INGEST_TASK,
-            kwargs={"job_id": job.job_id, "image_id": image_id, "filename": part.filename},
-            task_id=job.job_id,
-            queue=INGEST_QUEUE,
-        )
+        try:
+            self._jobs.create(job)
+            self._queue.enqueue(job.job_id, image_id, part.filename)
+        except DependencyUnavailable:
+            # No worker will ever take these bytes: the client is told 503 and sends them again.
+            self._objects.delete(staging_key(image_id))
+            raise
         log.info(
             "queued", image_id=image_id, job_id=job.job_id, bytes=part.size, format=info.format
         )

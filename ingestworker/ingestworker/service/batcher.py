@@ -14,23 +14,34 @@ from concurrent.futures import Future
 
 import numpy as np
 from PIL import Image
-from prometheus_client import Histogram
+from prometheus_client import CollectorRegistry, Histogram
 
 from shared.embedding import ClipEmbedder
 from shared.logging import get_logger
 
 log = get_logger(__name__)
-BATCH_SIZE = Histogram(
-    "embed_batch_size", "images per forward pass", buckets=(1, 2, 4, 8, 16, 32, 64, 128)
-)
-BATCH_SECONDS = Histogram("embed_batch_seconds", "seconds per forward pass")
 
 
 class EmbeddingBatcher:
-    def __init__(self, embedder: ClipEmbedder, max_batch: int, max_wait_ms: int) -> None:
+    def __init__(
+        self,
+        embedder: ClipEmbedder,
+        max_batch: int,
+        max_wait_ms: int,
+        registry: CollectorRegistry,
+    ) -> None:
         self._embedder = embedder
         self._max_batch = max_batch
         self._max_wait = max_wait_ms / 1000
+        self._sizes = Histogram(
+            "embed_batch_size",
+            "images per forward pass",
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128),
+            registry=registry,
+        )
+        self._seconds = Histogram(
+            "embed_batch_seconds", "seconds per forward pass", registry=registry
+        )
         self._queue: queue.Queue[tuple[Image.Image, Future[np.ndarray]] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -84,8 +95,8 @@ class EmbeddingBatcher:
                     future.set_exception(exc)
                 continue
             elapsed = time.perf_counter() - started
-            BATCH_SIZE.observe(len(batch))
-            BATCH_SECONDS.observe(elapsed)
+            self._sizes.observe(len(batch))
+            self._seconds.observe(elapsed)
             log.debug("embedded batch", size=len(batch), ms=round(elapsed * 1000, 1))
             for (_, future), vector in zip(batch, vectors, strict=True):
                 future.set_result(vector)

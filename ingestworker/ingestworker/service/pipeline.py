@@ -10,18 +10,12 @@ from __future__ import annotations
 import time
 
 from ingestworker.service.batcher import EmbeddingBatcher
-from shared.domain import (
-    ImageRecord,
-    JobState,
-    image_id_of,
-    original_key,
-    staging_key,
-    thumb_key,
-)
+from shared.domain import JobState, image_id_of, original_key, staging_key, thumb_key
 from shared.errors import InvalidImage, ObjectNotFound
 from shared.imaging import decode_image, make_thumbnail
 from shared.jobs import JobStore
 from shared.logging import get_logger
+from shared.records import record_of
 from shared.storage import ObjectStore
 from shared.vectors import VectorStore
 
@@ -56,15 +50,12 @@ class IngestPipeline:
         embedding = self._batcher.embed(decoded.image)
         self._objects.put(original_key(image_id), data, decoded.info.mime)
         self._objects.put(thumb_key(image_id), thumbnail, "image/webp")
-        record = ImageRecord(
-            id=image_id,
-            width=decoded.info.width,
-            height=decoded.info.height,
-            bytes=len(data),
-            format=decoded.info.format,
+        record = record_of(
+            image_id,
+            decoded,
+            size=len(data),
             filename=filename,
-            ingested_at=int(time.time() * 1000),
-            meta={"exif": decoded.exif, "source": "upload"},
+            source="upload",
             embedding=embedding,
         )
         self._vectors.upsert([record])

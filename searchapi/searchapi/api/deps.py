@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from searchapi.config import SearchSettings
+from searchapi.container import Container
 from searchapi.service.search import SearchService
 from shared.domain import SearchFilters
 from shared.errors import InvalidInput
@@ -13,14 +14,18 @@ from shared.imaging import MIME_TYPES
 _FORMAT_ALIASES = {"JPG": "JPEG", "TIF": "TIFF"}
 
 
+def _container(request: Request) -> Container:
+    """The one way a route reaches the object graph: the container ``create_app`` put on the app."""
+    container: Container = request.app.state.container
+    return container
+
+
 def _service(request: Request) -> SearchService:
-    service: SearchService = request.app.state.container.search()
-    return service
+    return _container(request).search()
 
 
 def _settings(request: Request) -> SearchSettings:
-    settings: SearchSettings = request.app.state.container.settings()
-    return settings
+    return _container(request).settings()
 
 
 def _filters(

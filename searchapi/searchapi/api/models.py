@@ -1,4 +1,4 @@
-"""Response bodies of searchapi (DESIGN.md, "Contracts")."""
+"""Response bodies of searchapi (docs/architecture.md, "Contracts")."""
 
 from typing import Any
 

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import time
-from typing import IO
 
 import numpy as np
-from prometheus_client import Histogram
+from prometheus_client import CollectorRegistry, Histogram
 
 from searchapi.service.text_cache import TextEmbeddingCache
 from shared.domain import Hit, ImageRecord, SearchFilters, check_image_id
 from shared.embedding import TINY_MODEL, ClipEmbedder
 from shared.errors import ImageNotFound, InvalidInput
 from shared.imaging import decode_image, inspect_image
+from shared.spool import ReceivedFile
 from shared.vectors import VectorStore
-
-STAGE_SECONDS = Histogram("search_stage_seconds", "time per search stage", ["stage"])
 
 
 class SearchService:
@@ -26,12 +24,18 @@ class SearchService:
         cache_size: int,
         max_query_chars: int,
         max_pixels: int,
+        registry: CollectorRegistry,
     ) -> None:
         self._embedder = embedder
         self._vectors = vectors
         self._max_query_chars = max_query_chars
         self._max_pixels = max_pixels
-        self._texts = TextEmbeddingCache(lambda text: embedder.embed_texts([text])[0], cache_size)
+        self._texts = TextEmbeddingCache(
+            lambda text: embedder.embed_texts([text])[0], cache_size, registry
+        )
+        self._stage_seconds = Histogram(
+            "search_stage_seconds", "time per search stage", ["stage"], registry=registry
+        )
 
     @property
     def model(self) -> dict[str, object]:
@@ -50,21 +54,22 @@ class SearchService:
             raise InvalidInput("the search text is empty")
         if len(text) > self._max_query_chars:
             raise InvalidInput(f"the search text is longer than {self._max_query_chars} characters")
-        with STAGE_SECONDS.labels("embed_text").time():
+        with self._stage_seconds.labels("embed_text").time():
             vector = self._texts.get(text)
         return self._search(vector, limit, offset, min_score, filters)
 
     def by_image(
         self,
-        fp: IO[bytes],
+        upload: ReceivedFile,
         limit: int,
         offset: int,
         min_score: float | None,
         filters: SearchFilters,
     ) -> list[Hit]:
-        inspect_image(fp, self._max_pixels)
-        with STAGE_SECONDS.labels("embed_image").time():
-            decoded = decode_image(fp.read(), self._max_pixels)
+        upload.check_size()
+        inspect_image(upload.file, self._max_pixels)
+        with self._stage_seconds.labels("embed_image").time():
+            decoded = decode_image(upload.file.read(), self._max_pixels)
             vector = self._embedder.embed_images([decoded.image])[0]
         return self._search(vector, limit, offset, min_score, filters)
 
@@ -98,5 +103,5 @@ class SearchService:
     ) -> list[Hit]:
         started = time.perf_counter()
         hits = self._vectors.search(vector, limit, offset, filters, min_score, exclude)
-        STAGE_SECONDS.labels("milvus").observe(time.perf_counter() - started)
+        self._stage_seconds.labels("milvus").observe(time.perf_counter() - started)
         return hits

@@ -7,15 +7,21 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 import numpy as np
-from prometheus_client import Counter
-
-CACHE = Counter("text_embedding_cache_total", "text embedding cache lookups", ["result"])
+from prometheus_client import CollectorRegistry, Counter
 
 
 class TextEmbeddingCache:
-    def __init__(self, encode: Callable[[str], np.ndarray], size: int) -> None:
+    def __init__(
+        self, encode: Callable[[str], np.ndarray], size: int, registry: CollectorRegistry
+    ) -> None:
         self._encode = encode
         self._size = size
+        self._lookups = Counter(
+            "text_embedding_cache_total",
+            "text embedding cache lookups",
+            ["result"],
+            registry=registry,
+        )
         self._entries: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -28,9 +34,9 @@ class TextEmbeddingCache:
         with self._lock:
             if (found := self._entries.get(key)) is not None:
                 self._entries.move_to_end(key)
-                CACHE.labels("hit").inc()
+                self._lookups.labels("hit").inc()
                 return found
-        CACHE.labels("miss").inc()
+        self._lookups.labels("miss").inc()
         vector = self._encode(key)
         with self._lock:
             self._entries[key] = vector

@@ -6,9 +6,10 @@ from fastapi.responses import JSONResponse
 
 from ingestapi.api.deps import FetcherDep, ImagesDep, IngestDep, SettingsDep
 from ingestapi.api.models import IngestResponse, IngestUrl, JobAccepted, JobStatus
-from ingestapi.service.ingest import REJECTED, IngestService
-from shared.uploads import ReceivedFile, multipart_openapi, receive_request_files
-from shared.web import problem, problem_response
+from ingestapi.service.ingest import REJECTED, IngestService, Outcome
+from shared.spool import ReceivedFile
+from shared.uploads import multipart_openapi, receive_request_files
+from shared.web import problem, problem_for, problem_response
 
 router = APIRouter(prefix="/api/v1/ingest", tags=["ingest"])
 
@@ -24,7 +25,7 @@ async def ingest(request: Request, service: IngestDep, settings: SettingsDep) ->
     files = await receive_request_files(
         request,
         field_name="files",
-        max_bytes=settings.ingest.max_bytes,
+        max_bytes=settings.limits.max_bytes,
         max_files=settings.ingest.max_files,
     )
     return await _ingest_files(service, files)
@@ -37,19 +38,29 @@ async def ingest(request: Request, service: IngestDep, settings: SettingsDep) ->
     responses={202: {"description": "one job (or the problem) for the fetched image"}},
 )
 async def ingest_url(body: IngestUrl, service: IngestDep, fetcher: FetcherDep) -> JSONResponse:
-    return await _ingest_files(service, [await fetcher.fetch(body.url)])
+    return await _ingest_files(service, [await run_in_threadpool(fetcher.fetch, body.url)])
 
 
 async def _ingest_files(service: IngestService, files: list[ReceivedFile]) -> JSONResponse:
     try:
-        outcomes = await service.ingest(files)
+        outcomes = await run_in_threadpool(service.ingest, files)
     finally:
         for part in files:
             part.close()
-    jobs = [JobAccepted(**vars(o)) for o in outcomes]
+    jobs = [_accepted(outcome) for outcome in outcomes]
     if all(job.state == REJECTED for job in jobs):
         return _all_rejected(jobs)
     return JSONResponse(IngestResponse(jobs=jobs).model_dump(), status_code=202)
+
+
+def _accepted(outcome: Outcome) -> JobAccepted:
+    return JobAccepted(
+        job_id=outcome.job_id,
+        image_id=outcome.image_id,
+        filename=outcome.filename,
+        state=outcome.state,
+        problem=problem_for(outcome.error) if outcome.error else None,
+    )
 
 
 def _all_rejected(jobs: list[JobAccepted]) -> JSONResponse:

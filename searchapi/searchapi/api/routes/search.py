@@ -7,7 +7,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from searchapi.api.deps import FiltersDep, MinScore, PageDep, ServiceDep, SettingsDep
 from searchapi.api.models import SearchResponse
-from shared.errors import FileTooLarge, InvalidInput
+from shared.errors import InvalidInput
 from shared.uploads import multipart_openapi, receive_request_files
 
 router = APIRouter(prefix="/api/v1/image", tags=["search"])
@@ -39,17 +39,13 @@ async def search_by_image(
     min_score: MinScore = None,
 ) -> SearchResponse:
     files = await receive_request_files(
-        request, field_name="file", max_bytes=settings.search.max_bytes, max_files=1
+        request, field_name="file", max_bytes=settings.limits.max_bytes, max_files=1
     )
     if not files:
         raise InvalidInput("send the picture as a multipart part named `file`")
     [upload] = files
     try:
-        if upload.too_large:
-            raise FileTooLarge(
-                f"the picture is larger than the {settings.search.max_bytes} byte limit"
-            )
-        hits = await run_in_threadpool(service.by_image, upload.file, *page, min_score, filters)
+        hits = await run_in_threadpool(service.by_image, upload, *page, min_score, filters)
     finally:
         upload.close()
     return SearchResponse.build(service.model, None, page, hits)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from shared import shapes
+from imagesearch_samples import shapes
 
 COLOURS, SHAPES, ShapeSpec = shapes.COLOURS, shapes.SHAPES, shapes.ShapeSpec
 

@@ -1,7 +1,8 @@
 """Captioned pictures of coloured shapes, drawn with Pillow only.
 
-Used to train the tiny CLIP checkpoint (``tools/train_tiny_clip.py``), by service tests, by the demo
-seeder and by CLI tests. Everything is deterministic for a given ``random.Random`` / seed.
+Used to train the tiny CLIP checkpoint (``tools/train_tiny_clip.py``), by service tests, by
+``imgsearch demo`` and by CLI tests. Everything is deterministic for a given ``random.Random`` or
+seed.
 """
 
 from __future__ import annotations

@@ -1,0 +1,107 @@
+"""Re-index: re-embed every original with the configured model into a new collection, then move
+the alias to it in one step.
+
+Search keeps answering throughout: running services read the collection they verified at start,
+and the alias moves only when the new collection is complete. Images ingested into the old
+collection while this runs are copied over after the move. A record keeps what its first ingest
+learned (filename, ingest time, metadata); only originals without one get fresh metadata.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from shared.domain import ImageRecord, original_key
+from shared.embedding import ClipEmbedder
+from shared.errors import InvalidImage
+from shared.imaging import decode_image
+from shared.logging import get_logger
+from shared.records import record_of
+from shared.storage import ObjectStore
+from shared.vector_index import VectorIndex
+from shared.vectors import VectorStore
+
+log = get_logger(__name__)
+ORIGINALS = "originals/"
+
+
+class Reindexer:
+    def __init__(
+        self,
+        embedder: ClipEmbedder,
+        objects: ObjectStore,
+        index: VectorIndex,
+        max_pixels: int,
+        batch_size: int,
+    ) -> None:
+        self._embedder = embedder
+        self._objects = objects
+        self._index = index
+        self._max_pixels = max_pixels
+        self._batch_size = batch_size
+
+    def run(self, drop_previous: bool) -> str:
+        """Build the new collection, move the alias to it; returns its name."""
+        self._embedder.load()
+        old = self._index.target()
+        new = self._index.create_collection(self._embedder.identity)
+        self._index.load(new)
+        target = VectorStore(self._index, new)
+        previous = VectorStore(self._index, old) if old else None
+        log.info("re-index started", old=old, new=new, model=self._embedder.identity.key)
+        self._copy_missing(target, previous)  # the bulk, while search uses the old collection
+        self._index.switch_alias(new)
+        log.info("alias moved", alias=self._index.alias, collection=new)
+        self._copy_missing(target, previous)  # images that landed in the old collection meanwhile
+        if drop_previous and old:
+            self._index.drop_collection(old)
+            log.info("dropped previous collection", collection=old)
+        return new
+
+    def _copy_missing(self, target: VectorStore, previous: VectorStore | None) -> None:
+        for batch in self._batches(self._ids()):
+            present = target.existing_ids(batch)
+            missing = [i for i in batch if i not in present]
+            if missing:
+                target.upsert(self._records(missing, previous))
+                log.info("re-embedded", images=len(missing))
+
+    def _ids(self) -> Iterator[str]:
+        for key in self._objects.keys(ORIGINALS):
+            yield key.removeprefix(ORIGINALS)
+
+    def _batches(self, ids: Iterator[str]) -> Iterator[list[str]]:
+        batch: list[str] = []
+        for image_id in ids:
+            batch.append(image_id)
+            if len(batch) == self._batch_size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def _records(self, ids: list[str], previous: VectorStore | None) -> list[ImageRecord]:
+        known = {r.id: r for r in previous.get(ids, strong=True)} if previous else {}
+        records, images = [], []
+        for image_id in ids:
+            data = self._objects.get(original_key(image_id))
+            try:
+                decoded = decode_image(data, self._max_pixels)
+            except InvalidImage as exc:
+                log.warning("skipped undecodable original", image_id=image_id, reason=exc.detail)
+                continue
+            records.append(
+                record_of(
+                    image_id,
+                    decoded,
+                    size=len(data),
+                    filename=image_id,
+                    source="reindex",
+                    known=known.get(image_id),
+                )
+            )
+            images.append(decoded.image)
+        if images:
+            for record, vector in zip(records, self._embedder.embed_images(images), strict=True):
+                record.embedding = vector
+        return records

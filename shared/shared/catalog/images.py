@@ -1,0 +1,204 @@
+"""Images in the catalog: the rows the worker writes when an image becomes searchable, and the
+reads Milvus cannot serve (newest first, counts, filters by source and tag, tag edits).
+
+Pages use keyset cursors, ``(sort key, id)``: an image ingested while someone pages through the
+library never shifts what the next page holds.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, cast
+
+from sqlalchemy import CursorResult, Select, and_, delete, func, or_, select
+from sqlalchemy.orm import Session
+
+from shared.catalog.db import Catalog
+from shared.catalog.models import ImageRow, ImageTag
+from shared.domain import ImageRecord
+from shared.errors import ImageNotFound, InvalidInput
+from shared.imaging import MIME_TYPES
+
+Sort = Literal["newest", "oldest", "name"]
+
+
+@dataclass(frozen=True)
+class ImageQuery:
+    sort: Sort = "newest"
+    source: str | None = None
+    tag: str | None = None
+    limit: int = 50
+    cursor: str | None = None
+
+
+@dataclass
+class ImagePage:
+    records: list[ImageRecord]
+    total: int
+    next_cursor: str | None
+
+
+def _record(row: ImageRow) -> ImageRecord:
+    return ImageRecord(
+        id=row.id,
+        width=row.width,
+        height=row.height,
+        bytes=row.bytes,
+        format=row.format,
+        filename=row.filename,
+        ingested_at=row.ingested_at,
+        meta={"exif": row.exif},
+        source=row.source,
+        camera_id=row.camera_id,
+        tags=[t.tag for t in row.tags],
+    )
+
+
+def _row(record: ImageRecord) -> ImageRow:
+    return ImageRow(
+        id=record.id,
+        filename=record.filename,
+        mime=MIME_TYPES.get(record.format, "application/octet-stream"),
+        format=record.format,
+        width=record.width,
+        height=record.height,
+        bytes=record.bytes,
+        ingested_at=record.ingested_at,
+        source=record.source,
+        camera_id=record.camera_id,
+        exif=record.meta.get("exif", {}),
+        state="indexed",
+        tags=[ImageTag(tag=tag) for tag in record.tags],
+    )
+
+
+def _sort_key(sort: Sort, row: ImageRow) -> list[Any]:
+    return [row.filename if sort == "name" else row.ingested_at, row.id]
+
+
+def encode_cursor(sort: Sort, key: list[Any]) -> str:
+    raw = json.dumps([sort, *key], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(sort: Sort, cursor: str) -> list[Any]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        found_sort, key, image_id = json.loads(raw)
+    except (binascii.Error, ValueError, TypeError) as exc:
+        raise InvalidInput("the cursor is not one this service gave out") from exc
+    if found_sort != sort:
+        raise InvalidInput(f"the cursor belongs to sort={found_sort}, not sort={sort}")
+    return [key, image_id]
+
+
+class ImageCatalog:
+    def __init__(self, catalog: Catalog) -> None:
+        self._catalog = catalog
+
+    def add(self, records: Sequence[ImageRecord], session: Session | None = None) -> None:
+        """Insert or replace rows (idempotent: a re-run writes the same rows again)."""
+        if session is None:
+            with self._catalog.session() as own:
+                self.add(records, own)
+            return
+        for record in records:
+            session.merge(_row(record))
+
+    def get(self, image_id: str) -> ImageRecord:
+        with self._catalog.session() as session:
+            row = session.get(ImageRow, image_id)
+            if row is None:
+                raise ImageNotFound(f"no image {image_id}")
+            return _record(row)
+
+    def existing_ids(self, ids: Iterable[str]) -> set[str]:
+        wanted = list(set(ids))
+        if not wanted:
+            return set()
+        with self._catalog.session() as session:
+            return set(session.scalars(select(ImageRow.id).where(ImageRow.id.in_(wanted))))
+
+    def delete(self, image_id: str) -> bool:
+        """Remove the row (its tags go with it); False when there was none."""
+        with self._catalog.session() as session:
+            removed = session.execute(delete(ImageRow).where(ImageRow.id == image_id))
+            return bool(cast(CursorResult[Any], removed).rowcount)
+
+    def count(self) -> int:
+        with self._catalog.session() as session:
+            return int(session.scalar(select(func.count()).select_from(ImageRow)) or 0)
+
+    def ids(self, batch_size: int = 1000) -> Iterator[list[str]]:
+        """Every image id, in batches, in id order (for checks and re-index)."""
+        after = ""
+        while True:
+            with self._catalog.session() as session:
+                query = select(ImageRow.id).where(ImageRow.id > after).order_by(ImageRow.id)
+                batch = list(session.scalars(query.limit(batch_size)))
+            if not batch:
+                return
+            yield batch
+            after = batch[-1]
+
+    def page(self, query: ImageQuery) -> ImagePage:
+        filtered = self._filtered(select(ImageRow), query)
+        with self._catalog.session() as session:
+            total = session.scalar(select(func.count()).select_from(filtered.subquery()))
+            rows = list(session.scalars(self._ordered(filtered, query).limit(query.limit + 1)))
+            more = len(rows) > query.limit
+            rows = rows[: query.limit]
+            records = [_record(row) for row in rows]
+        cursor = encode_cursor(query.sort, _sort_key(query.sort, rows[-1])) if more else None
+        return ImagePage(records=records, total=int(total or 0), next_cursor=cursor)
+
+    def _filtered(self, statement: Select[Any], query: ImageQuery) -> Select[Any]:
+        if query.source:
+            statement = statement.where(ImageRow.source == query.source)
+        if query.tag:
+            tagged = select(ImageTag.image_id).where(ImageTag.tag == query.tag)
+            statement = statement.where(ImageRow.id.in_(tagged))
+        return statement
+
+    def _ordered(self, statement: Select[Any], query: ImageQuery) -> Select[Any]:
+        column = ImageRow.filename if query.sort == "name" else ImageRow.ingested_at
+        descending = query.sort == "newest"
+        if query.cursor:
+            key, image_id = decode_cursor(query.sort, query.cursor)
+            if descending:
+                after = or_(column < key, and_(column == key, ImageRow.id < image_id))
+            else:
+                after = or_(column > key, and_(column == key, ImageRow.id > image_id))
+            statement = statement.where(after)
+        if descending:
+            return statement.order_by(column.desc(), ImageRow.id.desc())
+        return statement.order_by(column.asc(), ImageRow.id.asc())
+
+    def set_tags(self, image_id: str, tags: Sequence[str]) -> list[str]:
+        """Replace the image's tags; answers the tags it has now, sorted."""
+        with self._catalog.session() as session:
+            row = self._row(session, image_id)
+            row.tags = [ImageTag(tag=tag) for tag in sorted(set(tags))]
+            return [t.tag for t in row.tags]
+
+    def change_tags(self, image_id: str, add: Sequence[str], remove: Sequence[str]) -> list[str]:
+        """Add and remove tags in one step; answers the tags it has now, sorted."""
+        with self._catalog.session() as session:
+            row = self._row(session, image_id)
+            current = {t.tag for t in row.tags}
+            wanted = sorted((current | set(add)) - set(remove))
+            row.tags = [t for t in row.tags if t.tag in wanted] + [
+                ImageTag(tag=tag) for tag in wanted if tag not in current
+            ]
+            return wanted
+
+    @staticmethod
+    def _row(session: Session, image_id: str) -> ImageRow:
+        row = session.get(ImageRow, image_id)
+        if row is None:
+            raise ImageNotFound(f"no image {image_id}")
+        return row

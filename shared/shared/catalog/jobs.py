@@ -1,0 +1,98 @@
+"""Job records in the catalog: every job's state and history, kept (no expiry).
+
+Celery reports every unknown task id as PENDING, so it cannot tell "queued" from "never existed";
+these records can. ingestapi creates them, the worker moves them through their states.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from shared.catalog.db import Catalog
+from shared.catalog.models import JobRow
+from shared.domain import Job, JobState
+from shared.errors import JobNotFound
+
+_BUSY = (JobState.QUEUED.value, JobState.PROCESSING.value)
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _job(row: JobRow) -> Job:
+    return Job(
+        job_id=row.id,
+        state=JobState(row.state),
+        kind=row.kind,
+        image_id=row.image_id,
+        filename=row.filename,
+        params=row.params,
+        error=row.error,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+class JobStore:
+    def __init__(self, catalog: Catalog) -> None:
+        self._catalog = catalog
+
+    def ping(self) -> bool:
+        return self._catalog.ping()
+
+    def create(self, job: Job, session: Session | None = None) -> None:
+        job.created_at = job.updated_at = now_ms()
+        row = JobRow(
+            id=job.job_id,
+            kind=job.kind,
+            state=job.state.value,
+            image_id=job.image_id,
+            filename=job.filename,
+            params=job.params,
+            error=job.error,
+            created_at=job.created_at,
+            updated_at=job.updated_at,
+        )
+        if session is not None:
+            session.add(row)
+            return
+        with self._catalog.session() as own:
+            own.add(row)
+
+    def get(self, job_id: str) -> Job:
+        with self._catalog.session() as session:
+            row = session.get(JobRow, job_id)
+            if row is None:
+                raise JobNotFound(f"no job {job_id}")
+            return _job(row)
+
+    def set_state(
+        self,
+        job_id: str,
+        state: JobState,
+        error: str | None = None,
+        session: Session | None = None,
+    ) -> None:
+        statement = (
+            update(JobRow)
+            .where(JobRow.id == job_id)
+            .values(state=state.value, error=error, updated_at=now_ms())
+        )
+        if session is not None:
+            session.execute(statement)
+            return
+        with self._catalog.session() as own:
+            own.execute(statement)
+
+    def busy_image_ids(self, among: Iterable[str] | None = None) -> set[str]:
+        """Images with a job still queued or processing (optionally only ``among`` these)."""
+        query = select(JobRow.image_id).where(JobRow.state.in_(_BUSY))
+        if among is not None:
+            query = query.where(JobRow.image_id.in_(list(among)))
+        with self._catalog.session() as session:
+            return {image_id for image_id in session.scalars(query) if image_id}

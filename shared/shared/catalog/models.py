@@ -1,0 +1,68 @@
+"""The catalog's tables, as typed SQLAlchemy 2 models. Migrations (``migrations/``) create them.
+
+Times are unix milliseconds (as the API answers them). ``jobs.image_id`` is not a foreign key: a
+job exists before its image row does, and its history outlives a deleted image.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, int: BigInteger}
+
+
+class ImageRow(Base):
+    __tablename__ = "images"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    filename: Mapped[str] = mapped_column(String(1024))
+    mime: Mapped[str] = mapped_column(String(64))
+    format: Mapped[str] = mapped_column(String(16))
+    width: Mapped[int]
+    height: Mapped[int]
+    bytes: Mapped[int]
+    ingested_at: Mapped[int]
+    source: Mapped[str] = mapped_column(String(16), index=True)
+    camera_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    exif: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state: Mapped[str] = mapped_column(String(16), default="indexed")
+    tags: Mapped[list[ImageTag]] = relationship(
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        lazy="selectin",
+        order_by="ImageTag.tag",
+    )
+
+    __table_args__ = (
+        # Keyset pagination: (sort key, id) pairs are unique, so pages are stable under inserts.
+        Index("ix_images_ingested_at_id", "ingested_at", "id"),
+        Index("ix_images_filename_id", "filename", "id"),
+    )
+
+
+class ImageTag(Base):
+    __tablename__ = "image_tags"
+
+    image_id: Mapped[str] = mapped_column(
+        ForeignKey("images.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class JobRow(Base):
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    image_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    filename: Mapped[str | None] = mapped_column(String(1024))
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[int] = mapped_column(index=True)
+    updated_at: Mapped[int]

@@ -1,0 +1,40 @@
+"""The one way an ``ImageRecord`` is made from a decoded image (ingest and re-index both use it).
+
+Width and height are those of the upright picture (EXIF orientation applied), ``bytes`` the size
+of the original as stored, ``meta`` the EXIF found while decoding plus where the record came from.
+Kept apart from ``shared.domain`` so the domain types do not pull in Pillow.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from shared.domain import ImageRecord
+from shared.imaging import DecodedImage
+
+
+def record_of(
+    image_id: str,
+    decoded: DecodedImage,
+    *,
+    size: int,
+    filename: str,
+    source: str,
+    embedding: np.ndarray | None = None,
+    known: ImageRecord | None = None,
+) -> ImageRecord:
+    """The record of an image as decoded now. A ``known`` record (re-index) keeps what was learned
+    when the image was first ingested: its filename, ingest time and metadata."""
+    return ImageRecord(
+        id=image_id,
+        width=decoded.info.width,
+        height=decoded.info.height,
+        bytes=size,
+        format=decoded.info.format,
+        filename=known.filename if known else filename,
+        ingested_at=known.ingested_at if known else int(time.time() * 1000),
+        meta=known.meta if known else {"exif": decoded.exif, "source": source},
+        embedding=embedding,
+    )

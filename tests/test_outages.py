@@ -1,0 +1,141 @@
+"""Redis or Milvus down, on real parts: ingestapi and searchapi answer 503 and store nothing.
+
+The servers here are a private set, so stopping one never disturbs another suite; each test brings
+its server back and checks that the services recover. No worker runs, so whatever ingestapi
+staged or queued stays where the test can count it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+from pymilvus import MilvusClient
+
+from tests.support.images import encode, picture
+from tests.support.processes import ROOT, http_ok, wait_until
+from tests.support.servers import Servers, running_servers
+from tests.support.stack import Stack
+from tests.support.stored import stored
+
+UNAVAILABLE = "urn:imagesearch:problem:dependency-unavailable"
+# Its servers are private, not the `servers` fixture the root conftest marks by: say it here.
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def private_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    work = Path(tmp_path_factory.mktemp("outage-servers"))
+    with running_servers(work, ROOT / "artifacts" / "logs" / "outages") as servers:
+        yield servers
+
+
+@pytest.fixture(scope="module")
+def stack(private_servers: Servers) -> Iterator[Stack]:
+    stack = Stack(servers=private_servers, name="outages", redis_db=0)
+    # Milvus calls give up after 3 s, so an outage is answered in seconds.
+    stack.start_searchapi(MILVUS__TIMEOUT_S="3")  # first: it creates the index ingestapi reads
+    stack.start_ingestapi(MILVUS__TIMEOUT_S="3")
+    yield stack
+    stack.stop_all()
+
+
+@pytest.fixture(scope="module")
+def ingest(stack: Stack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack.urls["ingestapi"], timeout=60) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def search(stack: Stack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack.urls["searchapi"], timeout=60) as client:
+        yield client
+
+
+def _upload(client: httpx.Client, data: bytes) -> httpx.Response:
+    return client.post("/api/v1/ingest", files=[("files", ("outage.png", data))])
+
+
+def _text_search(client: httpx.Client) -> httpx.Response:
+    return client.get("/api/v1/image/search", params={"text": "a red circle"})
+
+
+def _assert_unavailable(response: httpx.Response) -> None:
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"] == UNAVAILABLE
+    assert response.headers["retry-after"]
+
+
+def _restart_redis(servers: Servers) -> None:
+    servers.redis.start()
+    servers.redis.wait_ready(redis.Redis.from_url(servers.redis_url(0)).ping, 30)
+
+
+def _milvus_answers(uri: str) -> bool:
+    client = MilvusClient(uri=uri, timeout=3)
+    try:
+        return client.get_server_version() is not None
+    finally:
+        client.close()
+
+
+def _restart_milvus(servers: Servers) -> None:
+    """Start Milvus again on its port, trying until its launcher accepts the port.
+
+    The launcher checks each port with a plain bind, which fails (and it exits) while the stopped
+    server's connections on that port wait out TCP's TIME_WAIT, up to a minute.
+    """
+    milvus = servers.milvus
+
+    def answers_or_exited() -> bool:
+        return not milvus.running or _milvus_answers(servers.milvus_uri)
+
+    def attempt() -> bool:
+        milvus.stop()  # an attempt that timed out may still be starting
+        milvus.start()
+        wait_until(answers_or_exited, 120, "Milvus to answer or exit")
+        return milvus.running
+
+    wait_until(attempt, 300, "Milvus to start again on its port", interval=5)
+
+
+def test_redis_down_upload_and_job_status_are_503_and_nothing_is_staged(
+    stack: Stack, ingest: httpx.Client
+) -> None:
+    [job] = _upload(ingest, encode(picture(30, 30, (200, 0, 0)), "PNG")).json()["jobs"]
+    refused = encode(picture(31, 31, (0, 200, 0)), "PNG")
+    objects_before = stored(stack).objects
+    stack.servers.redis.stop()
+    try:
+        _assert_unavailable(_upload(ingest, refused))
+        _assert_unavailable(ingest.get(f"/api/v1/ingest/jobs/{job['job_id']}"))
+        ready = ingest.get("/readyz")
+        assert (ready.status_code, ready.json()["checks"]["redis"]) == (503, False)
+    finally:
+        _restart_redis(stack.servers)
+    assert stored(stack).objects == objects_before
+    recovered = _upload(ingest, refused)  # Redis restarts empty: the job records went with it
+    assert recovered.status_code == 202, recovered.text
+    assert recovered.json()["jobs"][0]["state"] == "queued"
+
+
+def test_milvus_down_upload_and_search_are_503_and_nothing_is_stored(
+    stack: Stack, ingest: httpx.Client, search: httpx.Client
+) -> None:
+    assert _text_search(search).status_code == 200
+    before = stored(stack)
+    stack.servers.milvus.stop()
+    try:
+        _assert_unavailable(_upload(ingest, encode(picture(32, 32, (0, 0, 200)), "PNG")))
+        _assert_unavailable(_text_search(search))
+    finally:
+        _restart_milvus(stack.servers)
+    assert stored(stack) == before
+    wait_until(lambda: http_ok(f"{stack.urls['searchapi']}/readyz"), 120, "searchapi to recover")
+    wait_until(lambda: http_ok(f"{stack.urls['ingestapi']}/readyz"), 120, "ingestapi to recover")
+    assert _text_search(search).status_code == 200
+    assert _upload(ingest, encode(picture(32, 32, (0, 0, 200)), "PNG")).status_code == 202
