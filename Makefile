@@ -14,15 +14,16 @@ PY := .venv/bin/python
 BIN := .bin
 MINIO_MODULE := github.com/minio/minio
 MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
-# command:package pairs installed from Debian when the command is missing
-APT_NEEDS := redis-server:redis-server nginx:nginx-light chromium:chromium wrk:wrk
+# command:package pairs installed from Debian when the command is missing (PostgreSQL, for the
+# catalog's PostgreSQL tests, keeps its programs off PATH in /usr/lib/postgresql/<major>/bin)
+APT_NEEDS := redis-server:redis-server nginx:nginx-light chromium:chromium wrk:wrk initdb:postgresql
 # make dev MODEL=production|tiny; auto keeps the model the data was indexed with
 MODEL ?= auto
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CDNAPI_SOURCES := $(shell find cdnapi -name '*.go' -o -name 'go.mod' -o -name 'go.sum' 2>/dev/null)
 
 .PHONY: help setup system-deps python-deps dev test test-fast test-python test-go lint fmt bench \
-        bench-ingest bench-search bench-cdn reindex demo train-tiny clean
+        bench-ingest bench-search bench-cdn migrate reindex demo train-tiny clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -31,7 +32,8 @@ setup: system-deps python-deps $(BIN)/minio $(BIN)/cdnapi ## install everything 
 
 system-deps:
 	@missing=""; for need in $(APT_NEEDS); do \
-	  command -v "$${need%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/$${need%%:*}" ] || missing="$$missing $${need##*:}"; \
+	  command -v "$${need%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/$${need%%:*}" ] \
+	    || compgen -G "/usr/lib/postgresql/*/bin/$${need%%:*}" >/dev/null || missing="$$missing $${need##*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
@@ -92,6 +94,9 @@ bench-search: setup ## text-embedding time and search p50/p99 at 10k and 100k ve
 
 bench-cdn: setup ## cdnapi vs Nginx serving the same bytes (wrk)
 	bash tools/bench_cdn.sh
+
+migrate: python-deps ## migrate the catalog to the newest schema
+	$(PY) -m ingestapi.migrate
 
 reindex: python-deps ## re-embed every original with the configured model, then move the alias
 	$(PY) -m searchapi.reindex

@@ -10,11 +10,13 @@ docker-init: .env ## once: .env, images, network, volumes, model weights into th
 	$(DOCKER_COMPOSE) run --rm --no-deps ingestworker python -m ingestworker.prefetch
 	@echo "ready: docker compose up -d --build, then open http://localhost:3000"
 
-# A first .env from .env.example with a random MinIO password; an existing .env is never touched.
+# A first .env from .env.example with random MinIO and PostgreSQL passwords (hex: safe in a
+# URL); an existing .env is never touched.
 .env:
-	@umask 077 && password=$$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n') \
-	  && sed "s/^MINIO_ROOT_PASSWORD=.*/MINIO_ROOT_PASSWORD=$$password/" .env.example > .env
-	@echo "wrote .env (from .env.example, with a random MINIO_ROOT_PASSWORD)"
+	@umask 077 && random() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'; } \
+	  && sed -e "s/^MINIO_ROOT_PASSWORD=.*/MINIO_ROOT_PASSWORD=$$(random)/" \
+	         -e "s/^POSTGRES_PASSWORD=.*/POSTGRES_PASSWORD=$$(random)/" .env.example > .env
+	@echo "wrote .env (from .env.example, with a random MINIO_ROOT_PASSWORD and POSTGRES_PASSWORD)"
 
 up: .env ## start the containers (http://localhost:3000), building what changed
 	$(DOCKER_COMPOSE) up -d --build

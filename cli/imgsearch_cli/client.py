@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ from imgsearch_cli import __version__
 DEFAULT_URL = "http://127.0.0.1:3000"
 RETRY_STATUSES = frozenset({502, 503, 504})  # the service is restarting or overloaded: try again
 UPLOAD_TIMEOUT = httpx.Timeout(300.0, connect=5.0)  # the answer comes after a batch is staged
+# `admin verify` lists every store before it answers; the front door waits as long for it.
+VERIFY_TIMEOUT = httpx.Timeout(600.0, connect=5.0)
 
 
 class ApiError(Exception):
@@ -55,15 +58,17 @@ class Client:
     def absolute(self, path: str) -> str:
         return path if "://" in path else f"{self.base_url}{path}"
 
-    def upload(self, paths: list[Path]) -> httpx.Response:
-        """POST the files as one multipart request; the caller reads the answer (202 or problem)."""
+    def upload(self, paths: list[Path], tags: Sequence[str] = ()) -> httpx.Response:
+        """POST the files as one multipart request with a ``tags`` part per tag; the caller reads
+        the answer (202 or problem)."""
         handles = [path.open("rb") for path in paths]
         try:
             files = [
                 ("files", (path.name, handle, _mime(path)))
                 for path, handle in zip(paths, handles, strict=True)
             ]
-            return self._http.post("/api/v1/ingest", files=files, timeout=UPLOAD_TIMEOUT)
+            data = {"tags": list(tags)}
+            return self._http.post("/api/v1/ingest", data=data, files=files, timeout=UPLOAD_TIMEOUT)
         finally:
             for handle in handles:
                 handle.close()
@@ -84,6 +89,13 @@ class Client:
                 timeout=UPLOAD_TIMEOUT,
             )
         return self._json(response)
+
+    def verify(self, repair: bool) -> dict[str, Any]:
+        """Catalog, bytes and index checked against each other; ``repair`` mends what it can."""
+        body = {"repair": repair}
+        return self._json(
+            self._http.post("/api/v1/admin/verify", json=body, timeout=VERIFY_TIMEOUT)
+        )
 
     @staticmethod
     def _json(response: httpx.Response) -> dict[str, Any]:

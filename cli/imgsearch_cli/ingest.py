@@ -1,8 +1,13 @@
-"""``imgsearch ingest``: find files, upload them in parallel batches, follow every job."""
+"""``imgsearch ingest``: find files, upload them in parallel batches, follow every job.
+
+``--tag`` values go with every upload request, so each file lands in the library already tagged.
+"""
 
 from __future__ import annotations
 
+import argparse
 import os
+import re
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -19,6 +24,9 @@ UPLOAD_ATTEMPTS = 3
 RETRY_DELAY_S = 1.0  # then 2 s: a restarting service gets a moment
 POLL_FIRST_S, POLL_MAX_S = 0.25, 3.0
 FINAL = frozenset({"done", "duplicate", "failed", "unfinished"})
+# What the API accepts; checked before the first upload, so a typo does not fail every batch.
+TAG = re.compile(r"[\w .:/+\-]{1,64}")
+MAX_TAGS = 32
 
 
 @dataclass
@@ -73,6 +81,17 @@ def collect_files(paths: Iterable[Path]) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
+def parse_tags(value: str) -> list[str]:
+    """One ``--tag`` value: a tag or a comma-separated list, normalised as the API keeps them."""
+    tags = [tag.strip().lower() for tag in value.split(",")]
+    bad = [tag for tag in tags if not TAG.fullmatch(tag)]
+    if bad:
+        raise argparse.ArgumentTypeError(
+            f"{bad[0]!r} is not a tag: up to 64 letters, digits, spaces and . : / + - _"
+        )
+    return tags
+
+
 def make_batches(
     files: list[FileResult], size: int, max_bytes: int = BATCH_BYTES
 ) -> list[list[FileResult]]:
@@ -100,8 +119,10 @@ class Ingest:
         concurrency: int = 4,
         timeout: float = 600.0,
         on_event: Callable[[str, int], None] = lambda kind, count: None,
+        tags: list[str] | None = None,
     ) -> None:
         self.client = client
+        self.tags = tags or []
         self.batch_size = batch_size
         self.concurrency = concurrency
         self.timeout = timeout
@@ -149,7 +170,7 @@ class Ingest:
             if attempt:
                 time.sleep(RETRY_DELAY_S * 2 ** (attempt - 1))
             try:
-                response = self.client.upload([item.path for item in batch])
+                response = self.client.upload([item.path for item in batch], self.tags)
             except httpx.TransportError as exc:
                 reason = f"could not reach {self.client.base_url}: {exc}"
                 continue

@@ -1,4 +1,5 @@
-"""``imgsearch``, the command line. Exit status: 0 all good, 1 a file failed, 2 usage or server."""
+"""``imgsearch``, the command line. Exit status: 0 all good, 1 a file failed or a library problem
+is left unrepaired, 2 usage or server."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ import httpx
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from imgsearch_cli import __version__
+from imgsearch_cli import __version__, admin
 from imgsearch_cli.client import DEFAULT_URL, ApiError, Client
-from imgsearch_cli.ingest import Ingest, Summary, collect_files
+from imgsearch_cli.ingest import MAX_TAGS, Ingest, Summary, collect_files, parse_tags
 from imgsearch_cli.search import print_json, print_table, run_search
 
 out, err = Console(), Console(stderr=True)
@@ -32,6 +33,15 @@ def build_parser() -> argparse.ArgumentParser:
     uploads.add_argument("--concurrency", type=int, default=4, help="requests in flight (4)")
     uploads.add_argument("--timeout", type=float, default=600, help="give up after SECONDS (600)")
     uploads.add_argument("--json", action="store_true", help="print the summary as JSON")
+    uploads.add_argument(
+        "--tag",
+        dest="tags",
+        action="extend",
+        type=parse_tags,
+        default=[],
+        metavar="TAG",
+        help="tag every file with TAG (repeatable, or comma-separated)",
+    )
 
     parser = argparse.ArgumentParser(
         prog="imgsearch",
@@ -56,6 +66,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--count", type=int, default=48, help="pictures to make (48)")
     demo.add_argument("--seed", type=int, default=1, help="which pictures (1)")
+
+    admin_parser = commands.add_parser("admin", help="look after the library")
+    admin_commands = admin_parser.add_subparsers(
+        dest="admin_command", required=True, metavar="TOOL"
+    )
+    verify = admin_commands.add_parser(
+        "verify",
+        parents=[common],
+        help="check that the catalog, the stored bytes and the index agree",
+        description="Exit status: 0 no problem left, 1 problems left unrepaired, 2 errors.",
+    )
+    verify.add_argument("--repair", action="store_true", help="mend what can be mended")
+    verify.add_argument("--json", action="store_true", help="print the API's JSON answer")
     return parser
 
 
@@ -64,8 +87,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "search" and (args.text is None) == (args.image is None):
         parser.error("search needs either TEXT or --image PATH")
+    if len(set(getattr(args, "tags", []))) > MAX_TAGS:
+        parser.error(f"at most {MAX_TAGS} tags per image")
     try:
         with Client(args.url, os.environ.get("IMGSEARCH_API_KEY") or None) as client:
+            if args.command == "admin":
+                return admin.verify(client, args.repair, args.json, out)
             if args.command == "search":
                 return search_command(client, args)
             if args.command == "demo":
@@ -109,6 +136,7 @@ def ingest_command(client: Client, args: argparse.Namespace, files: list[Path]) 
             concurrency=max(1, args.concurrency),
             timeout=args.timeout,
             on_event=lambda kind, count: progress.advance(tasks[kind], count),
+            tags=list(dict.fromkeys(args.tags)),
         )
         summary = ingest.run(files)
     if args.json:

@@ -1,7 +1,10 @@
-"""A real HTTP server on loopback that speaks the ingest and search contract, for the CLI's tests.
+"""A real HTTP server on loopback that speaks the ingest, search and admin contract, for the CLI's
+tests.
 
 It decides by content: PNG/JPEG magic bytes are images; an image containing ``FAILME`` fails in
-the worker, ``STUCK`` never finishes; anything else is rejected as "not an image".
+the worker, ``STUCK`` never finishes; anything else is rejected as "not an image". ``verify``
+reports the problems planted in ``library_problems``; a repair mends each one but those whose
+image id is in ``unmendable``.
 """
 
 from __future__ import annotations
@@ -28,16 +31,20 @@ class FakeApi:
         self.lock = threading.Lock()
         self.jobs: dict[str, dict[str, Any]] = {}
         self.known: set[str] = set()
-        self.uploads: list[dict[str, Any]] = []  # per request: filenames, auth header
+        self.uploads: list[dict[str, Any]] = []  # per request: filenames, tags, auth header
         self.in_flight = self.max_in_flight = 0
         self.unavailable = 0  # answer this many uploads with 503 first
         self.upload_delay = 0.0
         self.searches: list[dict[str, Any]] = []
+        self.library_problems: list[dict[str, str]] = []  # kind, image_id, detail
+        self.unmendable: set[str] = set()
+        self.verifications: list[dict[str, Any]] = []  # the request bodies
+        self.verify_status = 200
         self.ids = itertools.count(1)
         self.url = ""
 
     def ingest(
-        self, parts: list[tuple[str, bytes]], auth: str | None
+        self, parts: list[tuple[str, bytes]], tags: list[str], auth: str | None
     ) -> tuple[int, dict[str, Any]]:
         with self.lock:
             self.in_flight += 1
@@ -48,7 +55,8 @@ class FakeApi:
             if self.unavailable:
                 self.unavailable -= 1
                 return 503, problem(503, "Service unavailable", "the queue is not reachable")
-            self.uploads.append({"filenames": [name for name, _ in parts], "auth": auth})
+            filenames = [name for name, _ in parts]
+            self.uploads.append({"filenames": filenames, "tags": tags, "auth": auth})
             jobs = [self._accept(name, data) for name, data in parts]
         if all(job["state"] == "rejected" for job in jobs):
             errors = [{"filename": job["filename"], **job["problem"]} for job in jobs]
@@ -114,6 +122,19 @@ class FakeApi:
             "results": hits,
             "model": {"name": "tiny", "weights": "t.pt", "demo": True},
         }
+
+    def verify(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        self.verifications.append(body)
+        if self.verify_status != 200:
+            return self.verify_status, problem(self.verify_status, "Forbidden", "admins only")
+        repair = body.get("repair") is True
+        problems = [
+            {**p, "repaired": repair and p["image_id"] not in self.unmendable}
+            for p in self.library_problems
+        ]
+        counts = {"catalog": 40, "index": 41, "originals": 40, "thumbnails": 39, "staging": 0}
+        unrepaired = sum(not p["repaired"] for p in problems)
+        return 200, {"counts": counts, "problems": problems, "unrepaired": unrepaired}
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> dict[str, Any]:
@@ -183,8 +204,13 @@ def make_handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:  # noqa: N802
             path = self.path.partition("?")[0]
             if path == "/api/v1/ingest":
-                parts = [(name, data) for field, name, data in self._parts() if field == "files"]
-                return self._send(*api.ingest(parts, self.headers.get("Authorization")))
+                fields = self._parts()
+                files = [(name, data) for field, name, data in fields if field == "files"]
+                tags = [data.decode() for field, _, data in fields if field == "tags"]
+                return self._send(*api.ingest(files, tags, self.headers.get("Authorization")))
+            if path == "/api/v1/admin/verify":
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                return self._send(*api.verify(json.loads(body)))
             if path == "/api/v1/image/search":
                 names = [name for field, name, _ in self._parts() if field == "file"]
                 return self._send(*api.search(None, names[0] if names else None))
@@ -198,7 +224,8 @@ def fake_api() -> Iterator[FakeApi]:
     api = FakeApi()
     server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(api))
     api.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits up to one poll interval (0.5 s by default): per test, that adds up
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield api
     server.shutdown()

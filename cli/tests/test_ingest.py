@@ -122,3 +122,35 @@ def test_ingest_says_when_the_server_cannot_be_reached(tmp_path, capsys) -> None
     status, summary = run(capsys, "--url", "http://127.0.0.1:9", str(image(tmp_path / "a.png")))
     assert status == 1
     assert "could not reach http://127.0.0.1:9" in reasons(summary)["a.png"]
+
+
+def test_ingest_sends_the_tags_with_every_upload_request(fake_api, tmp_path, capsys) -> None:
+    files = [str(image(tmp_path / f"{i}.png")) for i in range(5)]
+    tags = ["--tag", "Holiday", "--tag", "beach, 2024", "--tag", "holiday"]
+    status, summary = run(capsys, "--url", fake_api.url, "--batch-size", "2", *tags, *files)
+    assert status == 0 and summary["done"] == 5
+    assert len(fake_api.uploads) == 3
+    assert [u["tags"] for u in fake_api.uploads] == [["holiday", "beach", "2024"]] * 3
+
+
+def test_ingest_without_tags_sends_no_tag_parts(fake_api, tmp_path, capsys) -> None:
+    status, _ = run(capsys, "--url", fake_api.url, str(image(tmp_path / "a.png")))
+    assert status == 0 and fake_api.uploads[0]["tags"] == []
+
+
+@pytest.mark.parametrize("tag", ["", "a,,b", "x" * 65, "<script>"])
+def test_ingest_refuses_a_bad_tag_before_uploading(fake_api, tmp_path, capsys, tag) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["ingest", "--url", fake_api.url, "--tag", tag, str(image(tmp_path / "a.png"))])
+    assert exit_info.value.code == 2
+    assert "is not a tag" in capsys.readouterr().err
+    assert fake_api.uploads == []
+
+
+def test_ingest_refuses_more_tags_than_an_image_may_have(fake_api, tmp_path, capsys) -> None:
+    tags = ",".join(f"t{i}" for i in range(33))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["ingest", "--url", fake_api.url, "--tag", tags, str(image(tmp_path / "a.png"))])
+    assert exit_info.value.code == 2
+    assert "at most 32 tags" in capsys.readouterr().err
+    assert fake_api.uploads == []

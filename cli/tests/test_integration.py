@@ -6,6 +6,7 @@ Wiring: the ``stack_url`` fixture (conftest.py) takes the session fixtures' ``fr
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 
 from imagesearch_samples.shapes import save_samples
@@ -58,3 +59,20 @@ def test_demo_loads_pictures_that_search_then_finds(
     assert main(["search", "a green star", "--url", stack_url, "--limit", "1", "--json"]) == 0
     [top] = json.loads(capsys.readouterr().out)["results"]
     assert top["filename"].startswith("green-star-"), top
+
+
+def test_ingest_tags_what_it_uploads_and_verify_reports_through_the_front_door(
+    stack_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    [picture] = save_samples(tmp_path, 1, seed=4713, fmt="PNG")
+    tags = ["--tag", "Holiday", "--tag", "beach, 2024"]
+    assert main(["ingest", "--url", stack_url, "--json", *tags, str(picture)]) == 0
+    [uploaded] = json.loads(capsys.readouterr().out)["files"]
+    image = httpx.get(f"{stack_url}/api/v1/image/{uploaded['image_id']}", timeout=10).json()
+    assert image["tags"] == ["2024", "beach", "holiday"] and image["source"] == "upload"
+
+    status = main(["admin", "verify", "--url", stack_url, "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert status == (0 if report["unrepaired"] == 0 else 1), report
+    assert report["counts"]["catalog"] >= 1
+    assert uploaded["image_id"] not in {p["image_id"] for p in report["problems"]}

@@ -54,7 +54,7 @@ function toQuery(params) {
   return query.toString();
 }
 
-/** `filters`: {format: [...], min_width, min_height, after, before} (see filters.js apiFilters). */
+/** `filters`: {format: [...], min_width, min_height, after, before, tag} (see filters.js apiFilters). */
 export const searchText = (text, { limit, offset, signal }, filters = {}) =>
   request('/image/search', { params: { text, limit, offset, ...filters }, signal });
 
@@ -67,7 +67,12 @@ export function searchByFile(file, { limit, offset, signal }, filters = {}) {
 export const similarTo = (id, { limit, offset, signal }) =>
   request(`/image/${encodeURIComponent(id)}/similar`, { params: { limit, offset }, signal });
 
-export const listImages = ({ limit, offset, signal }) => request('/image', { params: { limit, offset }, signal });
+/**
+ * The library, a page at a time: pass the answer's `next_cursor` back (with the same sort and tag)
+ * for the next page; it is null after the last. The answer carries `total` for that tag.
+ */
+export const listImages = ({ limit, cursor, signal }, { sort = 'newest', tag } = {}) =>
+  request('/image', { params: { sort, tag, limit, cursor }, signal });
 
 export const getImage = (id, { signal } = {}) => request(`/image/${encodeURIComponent(id)}`, { signal });
 

@@ -2,12 +2,15 @@
 //   /?q=red+circle     text search          /?similar=<id>   images like <id>
 //   /?image=<id>       viewer open (combines with the others)    /   the library, newest first
 //   &format=PNG&min_width=1024&added=7d   filters for text and picture searches (filters.js)
+//   &tag=beach         only images with that tag, in the library and searches (tags.js)
 
 import * as api from './api.js';
 import { byTestId, debounce, h, throttle } from './dom.js';
 import { acceptDrops } from './drop.js';
 import { apiFilters, emptyState, FilterPanel, filtersKey, readFilters, writeFilters } from './filters.js';
+import { librarySource } from './library.js';
 import { displayName, ResultsView } from './results.js';
+import { TagFilter } from './tags.js';
 import { Uploads } from './uploads.js';
 import { Viewer } from './viewer.js';
 
@@ -24,8 +27,9 @@ let pushNext = true; // the next typed query starts a new history entry (then re
 const results = new ResultsView({
   onOpen: (record, tile) => openImage(record.id, record, tile),
   onModel: showModel,
+  onTag: filterByTag,
 });
-const viewer = new Viewer({ onSimilar: findSimilar, onClose: viewerClosed });
+const viewer = new Viewer({ onSimilar: findSimilar, onClose: viewerClosed, onTag: filterByTag });
 // Newly indexed images: show them soon, and once more when the burst has settled (search reads
 // are only boundedly consistent, so the last few may need a moment to become visible).
 const refreshSoon = throttle(() => results.refresh(), 700);
@@ -35,9 +39,8 @@ const onIndexed = () => {
   refreshSettled();
 };
 const uploads = new Uploads({ onIndexed, onOpen: (id) => openImage(id) });
-const filterPanel = new FilterPanel({
-  onChange: (filters) => navigate({ ...readLocation(), filters }, { state: window.history.state }),
-});
+const filterPanel = new FilterPanel({ onChange: (panel) => changeFilters({ ...readLocation().filters, ...panel }) });
+const tagFilter = new TagFilter({ onClear: () => changeFilters({ ...readLocation().filters, tag: '' }) });
 
 function readLocation() {
   const params = new URLSearchParams(window.location.search);
@@ -71,6 +74,7 @@ function render() {
   const source = sourceFor(where);
   if (source.key !== results.key) results.show(source);
   filterPanel.show(where.filters, source.filters);
+  tagFilter.show(source.filters === 'never' ? '' : where.filters.tag);
   if (document.activeElement !== input || input.value.trim() !== where.q) input.value = where.q;
   document.title = where.q ? `${where.q} — Image search` : 'Image search';
   if (where.image && viewer.openId !== where.image) viewer.open(where.image, results.records.get(where.image));
@@ -81,7 +85,7 @@ function sourceFor({ q, similar, picture, filters }) {
   if (similar) return similarSource(similar);
   if (q) return textSource(q, filters);
   if (picture && pictures.has(picture)) return pictureSource(picture, pictures.get(picture), filters);
-  return librarySource();
+  return librarySource(filters.tag);
 }
 
 const more = (n, done) => `${n}${done ? '' : '+'}`;
@@ -128,20 +132,6 @@ function pictureSource(token, file, filters) {
   };
 }
 
-function librarySource() {
-  return {
-    key: 'library',
-    scored: false,
-    filters: 'later',
-    fetchPage: (page) => api.listImages(page),
-    summary: (n, done) => `${more(n, done)} images in the library`,
-    empty: {
-      title: 'No images yet.',
-      hint: 'Upload some: drag pictures anywhere onto this page, or use the Upload button.',
-    },
-  };
-}
-
 function contextBar(thumb, label, ...actions) {
   const clear = h('button', { type: 'button', class: 'link-button', 'data-testid': 'context-clear', text: 'Clear' });
   clear.addEventListener('click', () => navigate({ filters: readLocation().filters }));
@@ -170,6 +160,28 @@ function viewerClosed() {
   if (!where.image) return; // closed by navigation: the URL already says so
   if (window.history.state?.viewer) window.history.back();
   else window.history.replaceState(null, '', urlFor({ ...where, image: '' }));
+}
+
+function changeFilters(filters) {
+  navigate({ ...readLocation(), filters }, { state: window.history.state });
+}
+
+/**
+ * A tag chip (on a card or in the viewer) filters the search on show, or the library, by its tag
+ * ("similar images" take no filters: it leaves them for the library).
+ */
+function filterByTag(tag) {
+  const where = readLocation();
+  const fromViewer = Boolean(window.history.state?.viewer); // Back then returns to where it was opened
+  const state = where.similar || !where.picture ? null : { picture: where.picture };
+  if (where.image) {
+    window.history.replaceState(state, '', urlFor({ ...where, image: '' }));
+    viewer.close();
+  }
+  const target = { ...where, similar: '', image: '', filters: { ...where.filters, tag } };
+  const same = urlFor(target) === urlFor({ ...where, image: '' });
+  navigate(target, { replace: fromViewer || same, state });
+  window.scrollTo({ top: 0 });
 }
 
 function findSimilar(id) {

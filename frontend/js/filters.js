@@ -1,16 +1,21 @@
-// Search filters (format, minimum width, date added). They live in the URL next to the query
-//   /?q=red+circle&format=PNG&format=JPEG&min_width=1024&added=7d
-// and apply to text searches and picture searches (searchapi takes them on both); "similar" and the
-// library listing ignore them, so the panel says so and disables its controls there.
+// Search filters (format, minimum width, date added) and the tag filter. They live in the URL next
+// to the query
+//   /?q=red+circle&format=PNG&format=JPEG&min_width=1024&added=7d&tag=beach
+// The panel's filters apply to text searches and picture searches (searchapi takes them on both);
+// "similar" and the library listing ignore them, so the panel says so and disables its controls
+// there. The tag narrows the library and both kinds of search (tags.js shows it).
 
 import { byTestId } from './dom.js';
+import { normaliseTag } from './tags.js';
 
 export const FORMATS = ['JPEG', 'PNG', 'WEBP', 'GIF', 'BMP', 'TIFF'];
 export const MIN_WIDTHS = ['640', '1024', '1920'];
 const DAY_MS = 24 * 60 * 60 * 1000;
 export const ADDED = { '24h': DAY_MS, '7d': 7 * DAY_MS, '30d': 30 * DAY_MS };
 
-export const NO_FILTERS = Object.freeze({ format: [], min_width: '', added: '' });
+/** What the panel's Clear sets; it leaves the tag filter, which has its own × (tags.js). */
+export const PANEL_CLEARED = Object.freeze({ format: [], min_width: '', added: '' });
+export const NO_FILTERS = Object.freeze({ ...PANEL_CLEARED, tag: '' });
 
 /** The filters in URL search params; unknown values are dropped (the controls cannot show them). */
 export function readFilters(params) {
@@ -21,13 +26,15 @@ export function readFilters(params) {
     format,
     min_width: MIN_WIDTHS.includes(width) ? width : '',
     added: Object.hasOwn(ADDED, added) ? added : '',
+    tag: normaliseTag(params.get('tag') ?? ''),
   };
 }
 
-export function writeFilters(params, { format = [], min_width = '', added = '' } = NO_FILTERS) {
+export function writeFilters(params, { format = [], min_width = '', added = '', tag = '' } = NO_FILTERS) {
   for (const f of format) params.append('format', f);
   if (min_width) params.set('min_width', min_width);
   if (added) params.set('added', added);
+  if (tag) params.set('tag', tag);
 }
 
 /** How many filter groups are set (the toggle's badge). */
@@ -42,7 +49,7 @@ export function filtersKey(f = NO_FILTERS) {
 
 /** The empty state of a search: with filters set, it points at them. */
 export function emptyState(f, title, hint) {
-  if (!activeCount(f)) return { title: `${title}.`, hint };
+  if (!activeCount(f) && !f.tag) return { title: `${title}.`, hint };
   return { title: `${title} with these filters.`, hint: 'Clear or loosen the filters to see more.' };
 }
 
@@ -52,6 +59,7 @@ export function apiFilters(f = NO_FILTERS) {
     format: f.format,
     min_width: f.min_width || undefined,
     after: f.added ? Date.now() - ADDED[f.added] : undefined,
+    tag: f.tag || undefined,
   };
 }
 
@@ -75,7 +83,7 @@ export class FilterPanel {
       this.setOpen(false);
       this.toggle.focus();
     });
-    byTestId('filters-clear').addEventListener('click', () => this.onChange({ ...NO_FILTERS }));
+    byTestId('filters-clear').addEventListener('click', () => this.onChange({ ...PANEL_CLEARED }));
   }
 
   setOpen(open) {
@@ -83,6 +91,7 @@ export class FilterPanel {
     this.toggle.setAttribute('aria-expanded', String(open));
   }
 
+  /** The panel's own filters (the caller keeps the tag filter). */
   read() {
     return {
       format: this.formats.filter((box) => box.checked).map((box) => box.value),

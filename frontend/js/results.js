@@ -1,7 +1,9 @@
 // The results grid: one "source" at a time (text search, similar images, search by picture, the
-// library), paged with offset/limit as the sentinel below the grid scrolls into view.
+// library), paged as the sentinel below the grid scrolls into view: searches by offset/limit, the
+// library by the cursor its answers carry. Each card shows its tags as chips that filter by them.
 
 import { byTestId, formatScore, h } from './dom.js';
+import { cardChips, onTagClick } from './tags.js';
 
 export const PAGE_SIZE = 24;
 const THUMB_SIDE = 256;
@@ -17,11 +19,12 @@ function thumbSize({ width, height }) {
 export const displayName = (record) => record.filename || `${record.id.slice(0, 12)}…`;
 
 /**
- * A source is {key, scored, fetchPage({limit, offset, signal}), summary(count, done), empty,
- * context?: () => Node}. The view asks it for pages and renders the states in between.
+ * A source is {key, scored, fetchPage({limit, offset, cursor, signal}), summary(count, done, total),
+ * empty, context?: () => Node}. The view asks it for pages and renders the states in between. A
+ * page with a `next_cursor` field is paged by cursor (null: the last page), others by offset.
  */
 export class ResultsView {
-  constructor({ onOpen, onModel }) {
+  constructor({ onOpen, onModel, onTag }) {
     this.onOpen = onOpen;
     this.onModel = onModel;
     this.grid = byTestId('results-grid');
@@ -40,6 +43,7 @@ export class ResultsView {
       const tile = event.target.closest('[data-testid="result-tile"]');
       if (tile) this.onOpen(this.records.get(tile.dataset.id), tile);
     });
+    onTagClick(this.grid, onTag);
   }
 
   get key() {
@@ -69,6 +73,8 @@ export class ResultsView {
     this.controller?.abort();
     this.generation += 1;
     this.offset = 0;
+    this.cursor = undefined;
+    this.total = undefined;
     this.done = false;
     this.loading = false;
     this.notice.hidden = true;
@@ -77,15 +83,15 @@ export class ResultsView {
 
   async loadMore() {
     if (!this.source || this.loading || this.done) return;
-    const { source, generation, offset } = this;
+    const { source, generation, offset, cursor } = this;
     this.loading = true;
     this.controller = new AbortController();
     if (offset > 0) this.showNotice([h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Loading more…']);
     try {
-      const page = await source.fetchPage({ limit: PAGE_SIZE, offset, signal: this.controller.signal });
+      const page = await source.fetchPage({ limit: PAGE_SIZE, offset, cursor, signal: this.controller.signal });
       if (generation !== this.generation) return;
       if (page.model) this.onModel(page.model);
-      this.append(page.results ?? [], offset === 0);
+      this.append(page, offset === 0);
     } catch (err) {
       if (err.name === 'AbortError' || generation !== this.generation) return;
       this.fail(err, offset === 0);
@@ -99,7 +105,8 @@ export class ResultsView {
     }
   }
 
-  append(results, first) {
+  append(page, first) {
+    const results = page.results ?? [];
     if (first) {
       this.records.clear();
       this.grid.replaceChildren();
@@ -109,10 +116,12 @@ export class ResultsView {
     this.grid.append(...fresh.map((record) => this.tile(record)));
     this.grid.removeAttribute('aria-busy');
     this.offset += results.length;
-    this.done = results.length < PAGE_SIZE;
+    this.cursor = page.next_cursor ?? undefined;
+    this.total = page.total ?? this.total;
+    this.done = Object.hasOwn(page, 'next_cursor') ? !page.next_cursor : results.length < PAGE_SIZE;
     this.notice.hidden = true;
     const count = this.records.size;
-    this.status.textContent = count ? this.source.summary(count, this.done) : '';
+    this.status.textContent = count ? this.source.summary(count, this.done, this.total) : '';
     if (!count) this.showEmpty();
   }
 
@@ -125,7 +134,7 @@ export class ResultsView {
     img.addEventListener('error', () => img.closest('.tile')?.classList.add('broken'), { once: true });
     return h(
       'li',
-      { class: 'cell' },
+      { class: 'cell', dataset: { id: record.id } },
       h(
         'button',
         {
@@ -140,6 +149,7 @@ export class ResultsView {
         score && h('span', { class: 'score', 'aria-hidden': 'true', text: score }),
         h('span', { class: 'caption', 'aria-hidden': 'true', text: name }),
       ),
+      cardChips(record.tags),
     );
   }
 

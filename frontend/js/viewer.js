@@ -1,18 +1,21 @@
-// The image viewer: a modal <dialog> with the original, its metadata, "Find similar" and a link.
+// The image viewer: a modal <dialog> with the original, its metadata and tags, "Find similar" and a
+// link. A tag chip closes it and filters by that tag.
 
 import { ApiError, getImage } from './api.js';
 import { byTestId, formatBytes, formatDate, formatScore, h } from './dom.js';
 import { displayName } from './results.js';
+import { onTagClick, tagChips } from './tags.js';
 
 export const shareUrl = (id) => `${window.location.origin}/?image=${encodeURIComponent(id)}`;
 
 export class Viewer {
-  constructor({ onSimilar, onClose }) {
+  constructor({ onSimilar, onClose, onTag }) {
     this.dialog = byTestId('viewer');
     this.image = byTestId('viewer-image', this.dialog);
     this.title = byTestId('viewer-title', this.dialog);
     this.error = byTestId('viewer-error', this.dialog);
     this.meta = byTestId('viewer-meta', this.dialog);
+    this.tags = byTestId('viewer-tags', this.dialog);
     this.similar = byTestId('similar-button', this.dialog);
     this.original = byTestId('open-original', this.dialog);
     this.link = byTestId('share-link', this.dialog);
@@ -23,6 +26,7 @@ export class Viewer {
     this.closeButton.addEventListener('click', () => this.close());
     this.similar.addEventListener('click', () => this.id && onSimilar(this.id));
     byTestId('copy-link', this.dialog).addEventListener('click', () => this.copyLink());
+    onTagClick(this.tags, onTag);
     this.link.addEventListener('focus', () => this.link.select());
     // A click on the backdrop lands on the <dialog> itself; clicks inside land on its children.
     this.dialog.addEventListener('click', (event) => event.target === this.dialog && this.close());
@@ -70,6 +74,7 @@ export class Viewer {
   renderPlaceholder(id) {
     this.title.textContent = 'Loading…';
     this.meta.replaceChildren();
+    this.showTags([]);
     this.image.removeAttribute('src');
     this.image.alt = '';
     this.original.href = `/images/${encodeURIComponent(id)}`;
@@ -94,6 +99,12 @@ export class Viewer {
       h('dt', { text: term }),
       h('dd', {}, value),
     ]));
+    this.showTags(record.tags ?? []);
+  }
+
+  showTags(tags) {
+    this.tags.replaceChildren(...[tagChips(tags)].filter(Boolean));
+    this.tags.hidden = !tags.length;
   }
 
   showError(message) {
@@ -102,6 +113,7 @@ export class Viewer {
     this.error.hidden = false;
     this.dialog.classList.add('unavailable'); // nothing to show, open, find or share
     this.meta.replaceChildren();
+    this.showTags([]);
   }
 
   async copyLink() {
@@ -131,10 +143,15 @@ function metadataRows(record) {
     ['Camera', [exif.make, exif.model].filter(Boolean).join(' ')],
     ['Taken', exif.datetime_original ?? ''],
     ['Location', gpsLink(exif.gps)],
-    ['Source', typeof record.meta?.source === 'string' ? record.meta.source : ''],
+    ['Source', sourceWords(record)],
     ['Image id', h('code', { class: 'image-id', title: record.id, text: record.id })],
   ];
   return rows.filter(([, value]) => value);
+}
+
+function sourceWords({ source, camera_id: camera }) {
+  if (source === 'camera') return camera ? `Camera ${camera}` : 'A camera';
+  return { upload: 'Uploaded', url: 'Fetched from a URL' }[source] ?? '';
 }
 
 function gpsLink(gps) {

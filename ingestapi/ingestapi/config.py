@@ -18,7 +18,9 @@ from shared.config import (
 
 class IngestLimits(BaseModel):
     max_files: int = Field(default=100, ge=1, description="files in one request")
-    job_ttl_s: int = Field(default=7 * 24 * 3600, ge=60)
+    startup_deadline_s: int = Field(
+        default=300, ge=1, description="how long to wait for the catalog database at start"
+    )
     url_timeout_s: float = Field(default=30, gt=0, description="one URL fetch, redirects included")
     url_allow_private: bool = Field(
         default=False,

@@ -8,7 +8,10 @@ from ingestapi.queue import IngestQueue
 from ingestapi.service.fetch import UrlFetcher
 from ingestapi.service.images import ImageService
 from ingestapi.service.ingest import IngestService
-from shared.jobs import JobStore
+from ingestapi.service.verify import LibraryChecker
+from shared.catalog.db import Catalog
+from shared.catalog.images import ImageCatalog
+from shared.catalog.jobs import JobStore
 from shared.ops import new_registry
 from shared.storage import ObjectStore
 from shared.vector_index import VectorIndex
@@ -23,13 +26,15 @@ class Container(containers.DeclarativeContainer):
     objects = providers.Singleton(ObjectStore, settings.provided.minio)
     index = providers.Singleton(VectorIndex, settings.provided.milvus)
     vectors = providers.Singleton(VectorStore, index)
-    jobs = providers.Singleton(JobStore, redis_client, settings.provided.ingest.job_ttl_s)
+    catalog = providers.Singleton(Catalog, settings.provided.database)
+    images = providers.Singleton(ImageCatalog, catalog)
+    jobs = providers.Singleton(JobStore, catalog)
     queue = providers.Singleton(IngestQueue, settings.provided.redis.url)
 
     ingest = providers.Singleton(
         IngestService,
         objects=objects,
-        vectors=vectors,
+        images=images,
         jobs=jobs,
         queue=queue,
         limits=settings.provided.limits,
@@ -40,4 +45,15 @@ class Container(containers.DeclarativeContainer):
         timeout_s=settings.provided.ingest.url_timeout_s,
         allow_private=settings.provided.ingest.url_allow_private,
     )
-    images = providers.Singleton(ImageService, objects=objects, vectors=vectors, jobs=jobs)
+    image_service = providers.Singleton(
+        ImageService, objects=objects, vectors=vectors, images=images, jobs=jobs
+    )
+    checker = providers.Singleton(
+        LibraryChecker,
+        images=images,
+        jobs=jobs,
+        objects=objects,
+        vectors=vectors,
+        requeue=ingest.provided.requeue,
+        limits=settings.provided.limits,
+    )

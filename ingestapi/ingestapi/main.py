@@ -3,17 +3,39 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import redis
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
-from ingestapi.api.routes import ingest
+from ingestapi.api.routes import admin, ingest
 from ingestapi.config import IngestSettings
 from ingestapi.container import Container
+from shared.catalog import migrate
+from shared.errors import DependencyUnavailable
 from shared.logging import configure_logging, get_logger
 from shared.ops import ops_router
+from shared.startup import when_available
 from shared.web import install_access_log, install_problem_handlers
 
 log = get_logger(__name__)
+
+
+def _prepare(container: Container) -> None:
+    """The catalog must be at the newest schema before the first request (wait for it, bounded);
+    the bucket is only wished for: without it uploads answer 503 and /readyz says why."""
+    deadline = container.settings().ingest.startup_deadline_s
+    when_available(lambda: migrate.upgrade(container.catalog()), deadline)
+    try:
+        container.objects().ensure_bucket()
+    except DependencyUnavailable as exc:
+        log.warning("bucket not ensured at start", error=exc.detail)
+
+
+def _answers(client: redis.Redis) -> bool:
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
 
 
 def create_app(settings: IngestSettings | None = None) -> FastAPI:
@@ -23,23 +45,23 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        try:
-            await run_in_threadpool(container.objects().ensure_bucket)
-        except Exception as exc:  # start anyway; /readyz reports it and uploads answer 503
-            log.warning("bucket not ensured at start", error=str(exc))
+        await run_in_threadpool(_prepare, container)
         yield
         container.queue().close()
+        container.catalog().close()
 
     app = FastAPI(title="ingestapi", version="0.1.0", lifespan=lifespan)
     app.state.container = container
     install_problem_handlers(app)
     install_access_log(app, container.metrics())
     app.include_router(ingest.router)
+    app.include_router(admin.router)
     app.include_router(
         ops_router(
             container.metrics(),
             lambda: {
-                "redis": container.jobs().ping(),
+                "redis": _answers(container.redis_client()),
+                "catalog": container.catalog().ping(),
                 "minio": container.objects().ping(),
                 "milvus": container.index().ping(),
             },

@@ -171,6 +171,11 @@ def test_ops_endpoints(client: httpx.Client) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"redis": True, "minio": True, "milvus": True}
+    assert ready.json()["checks"] == {
+        "redis": True,
+        "catalog": True,
+        "minio": True,
+        "milvus": True,
+    }
     metrics = client.get("/metrics").text
     assert 'http_requests_total{method="GET",route="/healthz",status="200"}' in metrics

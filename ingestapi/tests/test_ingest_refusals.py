@@ -14,7 +14,6 @@ import httpx
 import pytest
 
 from shared.domain import image_id_of, staging_key
-from shared.jobs import JobStore
 from tests.support.images import encode, picture, png_bomb_header, truncated
 from tests.support.stack import Stack
 from tests.support.stored import stored
@@ -95,7 +94,7 @@ def test_image_exactly_at_the_pixel_cap_is_staged_and_queued(
     assert (job["state"], job["image_id"]) == ("queued", image_id_of(data))
     after = stored(intake_stack)
     assert after.objects - before.objects == {staging_key(image_id_of(data))}
-    assert after.jobs - before.jobs == {JobStore._key(job["job_id"])}
+    assert after.jobs - before.jobs == {job["job_id"]}
     assert after.queued == before.queued + 1
 
 
@@ -112,5 +111,5 @@ def test_mixed_batch_answers_202_and_only_the_good_file_is_staged_and_queued(
     assert rejected["problem"]["type"] == "urn:imagesearch:problem:unsupported-media-type"
     after = stored(intake_stack)
     assert after.objects - before.objects == {staging_key(image_id_of(good))}
-    assert after.jobs - before.jobs == {JobStore._key(queued["job_id"])}
+    assert after.jobs - before.jobs == {queued["job_id"]}
     assert after.queued == before.queued + 1

@@ -1,59 +1,36 @@
-"""IngestService and ImageService on in-memory fakes of the stores and the queue (no servers).
+"""IngestService on in-memory fakes and the real catalog on a SQLite file.
 
-What a call leaves behind is read from the fakes' contents: staged bytes and their type, job
-records, enqueued jobs, index rows.
+What a call leaves behind is read back: staged bytes and their type, enqueued jobs and index rows
+from the fakes, job records and image rows from the catalog.
 """
 
 from __future__ import annotations
 
-import uuid
-
 import numpy as np
 import pytest
 
-from ingestapi.service.images import ImageService
 from ingestapi.service.ingest import IngestService
+from shared.catalog.images import ImageCatalog
+from shared.catalog.jobs import JobStore
 from shared.config import ImageLimits
-from shared.domain import (
-    ImageRecord,
-    Job,
-    JobState,
-    image_id_of,
-    original_key,
-    staging_key,
-    thumb_key,
-)
-from shared.errors import (
-    DependencyUnavailable,
-    ImageNotFound,
-    InvalidInput,
-    JobNotFound,
-)
+from shared.domain import ImageRecord, JobState, image_id_of, staging_key
+from shared.errors import DependencyUnavailable, InvalidInput
 from shared.spool import ReceivedFile
-from tests.support.fakes import (
-    Enqueued,
-    FakeIngestQueue,
-    FakeJobStore,
-    FakeObjectStore,
-    FakeVectorStore,
-)
+from tests.support.fakes import Enqueued, FakeIngestQueue, FakeObjectStore, FakeVectorStore
 from tests.support.images import encode, picture, truncated
+from tests.support.local_catalog import FailableCatalog, recorded_jobs
 
 MAX_BYTES = 100_000
 MAX_PIXELS = 10_000
+LIMITS = ImageLimits(max_bytes=MAX_BYTES, max_pixels=MAX_PIXELS)
+UPLOADED = {"source": "upload", "tags": []}
 
 
 @pytest.fixture
 def service(
-    objects: FakeObjectStore, vectors: FakeVectorStore, jobs: FakeJobStore, queue: FakeIngestQueue
+    objects: FakeObjectStore, images: ImageCatalog, jobs: JobStore, queue: FakeIngestQueue
 ) -> IngestService:
-    limits = ImageLimits(max_bytes=MAX_BYTES, max_pixels=MAX_PIXELS)
-    return IngestService(objects=objects, vectors=vectors, jobs=jobs, queue=queue, limits=limits)
-
-
-@pytest.fixture
-def images(objects: FakeObjectStore, vectors: FakeVectorStore, jobs: FakeJobStore) -> ImageService:
-    return ImageService(objects=objects, vectors=vectors, jobs=jobs)
+    return IngestService(objects=objects, images=images, jobs=jobs, queue=queue, limits=LIMITS)
 
 
 def received(filename: str, data: bytes, max_bytes: int = MAX_BYTES) -> ReceivedFile:
@@ -69,12 +46,15 @@ def png(colour: tuple[int, int, int] = (200, 30, 30), size: int = 40) -> bytes:
 
 def indexed(image_id: str) -> ImageRecord:
     return ImageRecord(
-        image_id, 40, 40, 100, "png", "a.png", 1, embedding=np.ones(4, dtype=np.float32)
+        image_id, 40, 40, 100, "PNG", "a.png", 1, embedding=np.ones(4, dtype=np.float32)
     )
 
 
-def test_accepted_file_is_staged_with_its_sniffed_type_and_queued(
-    service: IngestService, objects: FakeObjectStore, jobs: FakeJobStore, queue: FakeIngestQueue
+def test_accepted_file_is_staged_with_its_sniffed_type_recorded_and_queued(
+    service: IngestService,
+    objects: FakeObjectStore,
+    catalog: FailableCatalog,
+    queue: FakeIngestQueue,
 ) -> None:
     data = png()
     [outcome] = service.ingest([received("holiday.jpg", data)])  # a PNG, whatever its name says
@@ -83,13 +63,50 @@ def test_accepted_file_is_staged_with_its_sniffed_type_and_queued(
     assert outcome.job_id is not None
     staged = objects.objects[staging_key(image_id)]
     assert (staged.data, staged.content_type) == (data, "image/png")
-    job = jobs.get(outcome.job_id)
-    assert (job.state, job.image_id, job.filename) == (JobState.QUEUED, image_id, "holiday.jpg")
+    [job] = recorded_jobs(catalog).values()
+    assert (job.job_id, job.state, job.kind) == (outcome.job_id, JobState.QUEUED, "ingest")
+    assert (job.image_id, job.filename, job.params) == (image_id, "holiday.jpg", UPLOADED)
     assert queue.enqueued == [Enqueued(outcome.job_id, image_id, "holiday.jpg")]
 
 
+def test_source_and_normalised_tags_travel_in_the_job_for_the_worker(
+    service: IngestService, jobs: JobStore
+) -> None:
+    [outcome] = service.ingest(
+        [received("a.png", png())], "url", ["  Beach ", "beach", "Summer   Holiday", ""]
+    )
+    assert outcome.job_id is not None
+    assert jobs.get(outcome.job_id).params == {"source": "url", "tags": ["beach", "summer holiday"]}
+
+
+@pytest.mark.parametrize(
+    ("source", "tags"),
+    [
+        ("upload", ['say "cheese"']),
+        ("upload", ["x" * 65]),
+        ("upload", [f"tag {n}" for n in range(33)]),
+        ("fax", []),
+    ],
+    ids=["quote-in-tag", "tag-too-long", "too-many-tags", "unknown-source"],
+)
+def test_bad_tags_or_source_refuse_the_request_before_anything_is_stored(
+    service: IngestService,
+    objects: FakeObjectStore,
+    catalog: FailableCatalog,
+    queue: FakeIngestQueue,
+    source: str,
+    tags: list[str],
+) -> None:
+    with pytest.raises(InvalidInput):
+        service.ingest([received("a.png", png())], source, tags)
+    assert (objects.objects, recorded_jobs(catalog), queue.enqueued) == ({}, {}, [])
+
+
 def test_each_accepted_file_gets_its_own_job_and_message(
-    service: IngestService, objects: FakeObjectStore, jobs: FakeJobStore, queue: FakeIngestQueue
+    service: IngestService,
+    objects: FakeObjectStore,
+    catalog: FailableCatalog,
+    queue: FakeIngestQueue,
 ) -> None:
     files = {f"{n}.png": png((n * 60, 0, 0)) for n in range(3)}
     outcomes = service.ingest([received(name, data) for name, data in files.items()])
@@ -97,7 +114,7 @@ def test_each_accepted_file_gets_its_own_job_and_message(
     assert [(e.job_id, e.image_id, e.filename) for e in queue.enqueued] == [
         (o.job_id, image_id_of(files[o.filename]), o.filename) for o in outcomes
     ]
-    assert set(jobs.jobs) == {o.job_id for o in outcomes}
+    assert set(recorded_jobs(catalog)) == {o.job_id for o in outcomes}
     assert set(objects.objects) == {staging_key(image_id_of(d)) for d in files.values()}
 
 
@@ -115,7 +132,7 @@ def test_each_accepted_file_gets_its_own_job_and_message(
 def test_rejected_file_leaves_nothing_staged_recorded_or_queued(
     service: IngestService,
     objects: FakeObjectStore,
-    jobs: FakeJobStore,
+    catalog: FailableCatalog,
     queue: FakeIngestQueue,
     filename: str,
     data: bytes,
@@ -126,7 +143,7 @@ def test_rejected_file_leaves_nothing_staged_recorded_or_queued(
     assert (rejected.state, rejected.job_id, rejected.image_id) == ("rejected", None, None)
     assert rejected.error is not None and rejected.error.code == code
     assert set(objects.objects) == {staging_key(image_id_of(good))}
-    assert set(jobs.jobs) == {accepted.job_id}
+    assert set(recorded_jobs(catalog)) == {accepted.job_id}
     assert [e.filename for e in queue.enqueued] == ["good.png"]
 
 
@@ -135,20 +152,31 @@ def test_image_at_exactly_the_pixel_cap_is_accepted(service: IngestService) -> N
     assert outcome.state == "queued"
 
 
-def test_known_image_is_a_duplicate_and_nothing_is_staged_or_queued(
+def test_catalogued_image_is_a_duplicate_and_nothing_is_staged_or_queued(
     service: IngestService,
     objects: FakeObjectStore,
-    vectors: FakeVectorStore,
-    jobs: FakeJobStore,
+    images: ImageCatalog,
+    jobs: JobStore,
     queue: FakeIngestQueue,
 ) -> None:
     data = png()
-    vectors.upsert([indexed(image_id_of(data))])
+    images.add([indexed(image_id_of(data))])
     [outcome] = service.ingest([received("again.png", data)])
     assert (outcome.state, outcome.image_id) == ("duplicate", image_id_of(data))
     assert outcome.job_id is not None
     assert jobs.get(outcome.job_id).state == JobState.DUPLICATE
     assert objects.objects == {} and queue.enqueued == []
+
+
+def test_an_indexed_image_the_catalog_lacks_is_ingested_again(
+    service: IngestService, vectors: FakeVectorStore, queue: FakeIngestQueue
+) -> None:
+    """The catalog says which images exist; an index row alone (its row lost) is mended."""
+    data = png()
+    vectors.upsert([indexed(image_id_of(data))])
+    [outcome] = service.ingest([received("again.png", data)])
+    assert outcome.state == "queued"
+    assert [e.image_id for e in queue.enqueued] == [image_id_of(data)]
 
 
 def test_same_image_twice_in_one_request_is_queued_once(
@@ -167,67 +195,52 @@ def test_no_files_is_invalid_input(service: IngestService) -> None:
         service.ingest([])
 
 
-@pytest.mark.parametrize("down", ["objects", "jobs", "queue"])
+@pytest.mark.parametrize("down", ["objects", "catalog", "queue"])
 def test_an_outage_while_accepting_leaves_no_staged_bytes_and_nothing_queued(
     service: IngestService,
     objects: FakeObjectStore,
-    jobs: FakeJobStore,
+    catalog: FailableCatalog,
     queue: FakeIngestQueue,
     down: str,
 ) -> None:
-    {"objects": objects, "jobs": jobs, "queue": queue}[down].outage()
+    {"objects": objects, "catalog": catalog, "queue": queue}[down].outage()
     with pytest.raises(DependencyUnavailable):
         service.ingest([received("a.png", png())])
     assert objects.objects == {} and queue.enqueued == []
 
 
-def test_job_status_of_a_known_job(images: ImageService, jobs: FakeJobStore) -> None:
-    job_id = str(uuid.uuid4())
-    jobs.create(Job(job_id, JobState.QUEUED, image_id="ab" * 32, filename="a.png"))
-    found = images.job(job_id)
-    assert (found.job_id, found.state, found.filename) == (job_id, JobState.QUEUED, "a.png")
-
-
-def test_job_status_refuses_a_malformed_id_and_an_unknown_one(images: ImageService) -> None:
-    with pytest.raises(InvalidInput):
-        images.job("not-a-uuid")
-    with pytest.raises(JobNotFound):
-        images.job(str(uuid.uuid4()))
-
-
-def _store_everywhere(image_id: str, objects: FakeObjectStore, vectors: FakeVectorStore) -> None:
-    vectors.upsert([indexed(image_id)])
-    for key in (original_key(image_id), thumb_key(image_id), staging_key(image_id)):
-        objects.put(key, b"bytes", "application/octet-stream")
-
-
-def test_delete_removes_the_row_the_original_the_thumbnail_and_staging(
-    images: ImageService, objects: FakeObjectStore, vectors: FakeVectorStore
+def test_a_job_that_cannot_be_recorded_takes_its_staged_bytes_back(
+    objects: FakeObjectStore, images: ImageCatalog, catalog: FailableCatalog, queue: FakeIngestQueue
 ) -> None:
-    gone, kept = image_id_of(b"gone"), image_id_of(b"kept")
-    _store_everywhere(gone, objects, vectors)
-    _store_everywhere(kept, objects, vectors)
-    images.delete(gone)
-    assert set(vectors.rows) == {kept}
-    assert all(kept in key for key in objects.objects) and len(objects.objects) == 3
+    """The catalog goes down after the dedup read: the job record is what fails."""
+    job_catalog = FailableCatalog(catalog.settings)
+    service = IngestService(objects, images, JobStore(job_catalog), queue, LIMITS)
+    job_catalog.outage()
+    with pytest.raises(DependencyUnavailable):
+        service.ingest([received("a.png", png())])
+    job_catalog.close()
+    assert (objects.objects, recorded_jobs(catalog), queue.enqueued) == ({}, {}, [])
 
 
-def test_delete_of_an_original_that_never_reached_the_index_removes_it(
-    images: ImageService, objects: FakeObjectStore
+def test_a_job_the_queue_refused_is_forgotten_and_its_bytes_go(
+    service: IngestService,
+    objects: FakeObjectStore,
+    catalog: FailableCatalog,
+    queue: FakeIngestQueue,
 ) -> None:
-    image_id = image_id_of(b"half")
-    objects.put(original_key(image_id), b"half", "image/png")
-    images.delete(image_id)
-    assert objects.objects == {}
+    """The client is told 503 and sends the file again: no record of a job that never ran."""
+    queue.outage()
+    with pytest.raises(DependencyUnavailable):
+        service.ingest([received("a.png", png())])
+    assert (objects.objects, recorded_jobs(catalog)) == ({}, {})
 
 
-def test_delete_of_an_unknown_or_malformed_id_changes_nothing(
-    images: ImageService, objects: FakeObjectStore, vectors: FakeVectorStore
+def test_requeue_records_and_queues_a_job_for_bytes_already_staged(
+    service: IngestService, jobs: JobStore, queue: FakeIngestQueue
 ) -> None:
-    kept = image_id_of(b"kept")
-    _store_everywhere(kept, objects, vectors)
-    with pytest.raises(ImageNotFound):
-        images.delete(image_id_of(b"never stored"))
-    with pytest.raises(InvalidInput):
-        images.delete("../" + kept)
-    assert set(vectors.rows) == {kept} and len(objects.objects) == 3
+    image_id = image_id_of(b"staged")
+    outcome = service.requeue(image_id, "old.png", UPLOADED)
+    assert outcome.job_id is not None
+    job = jobs.get(outcome.job_id)
+    assert (job.state, job.image_id, job.filename) == (JobState.QUEUED, image_id, "old.png")
+    assert queue.enqueued == [Enqueued(outcome.job_id, image_id, "old.png")]

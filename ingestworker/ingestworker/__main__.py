@@ -12,10 +12,14 @@ import socket
 import sys
 from collections.abc import Mapping
 
+import redis
+
 from ingestworker import tasks
 from ingestworker.celery_app import create_celery
 from ingestworker.config import WorkerSettings
 from ingestworker.container import Container
+from shared.catalog import migrate
+from shared.catalog.backfill import backfill_from_index
 from shared.errors import ModelMismatch
 from shared.jobs import INGEST_QUEUE
 from shared.logging import configure_logging, get_logger
@@ -26,22 +30,35 @@ log = get_logger("ingestworker")
 
 
 def preflight(container: Container) -> None:
-    """Load the model, then wait (bounded) for MinIO and Milvus and open the index for it."""
+    """Load the model, then wait (bounded) for the catalog, MinIO and Milvus: migrate the catalog,
+    open the index for the model, and catalogue a library indexed before the catalog existed."""
     embedder = container.embedder()
     embedder.load()
     deadline = container.settings().worker.startup_deadline_s
+    catalog = container.catalog()
+    when_available(lambda: migrate.upgrade(catalog), deadline)
     when_available(container.objects().ensure_bucket, deadline)
-    collection = when_available(lambda: container.index().open(embedder.identity), deadline)
-    log.info("index ready", collection=collection, model=embedder.identity.key)
+    with migrate.exclusive(catalog):  # one service at a time upgrades an old index
+        collection = when_available(lambda: container.index().open(embedder.identity), deadline)
+        copied = backfill_from_index(container.images(), container.vectors())
+    log.info("index ready", collection=collection, model=embedder.identity.key, backfilled=copied)
 
 
 def readiness(container: Container) -> Mapping[str, bool]:
     return {
-        "redis": container.jobs().ping(),
+        "redis": _answers(container.redis_client()),
+        "catalog": container.catalog().ping(),
         "minio": container.objects().ping(),
         "milvus": container.index().ping(),
         "model": container.embedder().loaded,
     }
+
+
+def _answers(client: redis.Redis) -> bool:
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
 
 
 def main() -> None:

@@ -6,8 +6,10 @@ from dependency_injector import containers, providers
 from ingestworker.config import WorkerSettings
 from ingestworker.service.batcher import EmbeddingBatcher
 from ingestworker.service.pipeline import IngestPipeline
+from shared.catalog.db import Catalog
+from shared.catalog.images import ImageCatalog
+from shared.catalog.jobs import JobStore
 from shared.embedding import ClipEmbedder
-from shared.jobs import JobStore
 from shared.ops import new_registry
 from shared.storage import ObjectStore
 from shared.vector_index import VectorIndex
@@ -22,7 +24,9 @@ class Container(containers.DeclarativeContainer):
     objects = providers.Singleton(ObjectStore, settings.provided.minio)
     index = providers.Singleton(VectorIndex, settings.provided.milvus)
     vectors = providers.Singleton(VectorStore, index)
-    jobs = providers.Singleton(JobStore, redis_client)
+    catalog = providers.Singleton(Catalog, settings.provided.database)
+    images = providers.Singleton(ImageCatalog, catalog)
+    jobs = providers.Singleton(JobStore, catalog)
     embedder = providers.Singleton(ClipEmbedder, settings.provided.model)
     batcher = providers.Singleton(
         EmbeddingBatcher,
@@ -35,6 +39,7 @@ class Container(containers.DeclarativeContainer):
         IngestPipeline,
         objects=objects,
         vectors=vectors,
+        images=images,
         jobs=jobs,
         batcher=batcher,
         max_pixels=settings.provided.limits.max_pixels,

@@ -13,9 +13,10 @@ from dependency_injector.wiring import Provide, inject
 
 from ingestworker.container import Container
 from ingestworker.service.pipeline import IngestPipeline
+from shared.catalog.jobs import JobStore
 from shared.domain import JobState, staging_key
 from shared.errors import DependencyUnavailable, ImageSearchError, InvalidImage
-from shared.jobs import INGEST_TASK, JobStore
+from shared.jobs import INGEST_TASK
 from shared.logging import get_logger
 from shared.storage import ObjectStore
 

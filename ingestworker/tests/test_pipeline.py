@@ -1,13 +1,16 @@
-"""IngestPipeline on the fakes: what one job leaves in object storage, the index and its job record.
+"""IngestPipeline on the fakes and a real catalog: what one job leaves in object storage, the index,
+the catalog's image row and the job's record.
 
-The batcher is the real one, around the colour fake of the embedder; the stores are the fakes of
-our ports, read back after each job (their state, never their calls).
+The batcher is the real one, around the colour fake of the embedder; the object store and index
+are fakes of our ports, the catalog the real one on a SQLite file; all are read back after each
+job (their state, never their calls).
 """
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import IO
+from pathlib import Path
+from typing import IO, Any
 
 import numpy as np
 import pytest
@@ -16,14 +19,26 @@ from prometheus_client import CollectorRegistry
 
 from ingestworker.service.batcher import EmbeddingBatcher
 from ingestworker.service.pipeline import IngestPipeline
-from shared.domain import Job, JobState, image_id_of, original_key, staging_key, thumb_key
+from shared.catalog.images import ImageCatalog
+from shared.catalog.jobs import JobStore
+from shared.domain import (
+    ImageRecord,
+    Job,
+    JobState,
+    image_id_of,
+    original_key,
+    staging_key,
+    thumb_key,
+)
 from shared.errors import DependencyUnavailable, InvalidImage
 from tests.support.fake_model import PALETTE, FakeEmbedder, indexed_picture
-from tests.support.fakes import FakeJobStore, FakeObjectStore, FakeVectorStore
+from tests.support.fakes import FakeObjectStore, FakeVectorStore
 from tests.support.images import encode, marked_corner, marked_jpeg, picture, truncated
+from tests.support.local_catalog import FailableCatalog, sqlite_catalog
 
 MAX_PIXELS = 1_000_000
 JOB = "job-1"
+UPLOADED: dict[str, Any] = {"source": "upload", "tags": []}
 
 
 class ThumbnailOutage(FakeObjectStore):
@@ -40,47 +55,72 @@ class ThumbnailOutage(FakeObjectStore):
         super().put(key, data, content_type, length)
 
 
+class CatalogWriteOutage(ImageCatalog):
+    """The catalog down once: for the first image row, after the index row landed."""
+
+    outages_left = 1
+
+    def add(self, records: Sequence[ImageRecord], finished_jobs: Sequence[str] = ()) -> None:
+        if self.outages_left:
+            self.outages_left -= 1
+            raise DependencyUnavailable("catalog database")
+        super().add(records, finished_jobs)
+
+
 @dataclass
 class Worker:
     pipeline: IngestPipeline
     objects: FakeObjectStore
     vectors: FakeVectorStore
-    jobs: FakeJobStore
+    images: ImageCatalog
+    jobs: JobStore
 
-    def stage(self, data: bytes, image_id: str | None = None) -> str:
+    def stage(
+        self,
+        data: bytes,
+        image_id: str | None = None,
+        job_id: str = JOB,
+        params: dict[str, Any] = UPLOADED,
+    ) -> str:
         """Stage ``data`` as ingestapi does (under its id, unless told another) with a job."""
         image_id = image_id or image_id_of(data)
         self.objects.put(staging_key(image_id), data, "application/octet-stream")
-        self.jobs.create(Job(JOB, JobState.QUEUED, image_id, "holiday.jpg"))
+        self.jobs.create(Job(job_id, JobState.QUEUED, image_id, "holiday.jpg", params=params))
         return image_id
 
-    def process(self, image_id: str) -> JobState:
-        return self.pipeline.process(JOB, image_id, "holiday.jpg")
+    def process(self, image_id: str, job_id: str = JOB) -> JobState:
+        return self.pipeline.process(job_id, image_id, "holiday.jpg")
 
 
-def worker_on(objects: FakeObjectStore) -> Iterator[Worker]:
+@pytest.fixture
+def catalog(tmp_path: Path) -> Iterator[FailableCatalog]:
+    catalog = sqlite_catalog(tmp_path)
+    yield catalog
+    catalog.close()
+
+
+def worker_on(objects: FakeObjectStore, images: ImageCatalog, jobs: JobStore) -> Iterator[Worker]:
     batcher = EmbeddingBatcher(
         FakeEmbedder(), max_batch=8, max_wait_ms=1, registry=CollectorRegistry()
     )
-    vectors, jobs = FakeVectorStore(), FakeJobStore()
-    yield Worker(
-        IngestPipeline(objects, vectors, jobs, batcher, MAX_PIXELS), objects, vectors, jobs
-    )
+    vectors = FakeVectorStore()
+    pipeline = IngestPipeline(objects, vectors, images, jobs, batcher, MAX_PIXELS)
+    yield Worker(pipeline, objects, vectors, images, jobs)
     batcher.stop()
 
 
 @pytest.fixture
-def worker() -> Iterator[Worker]:
-    yield from worker_on(FakeObjectStore())
+def worker(catalog: FailableCatalog) -> Iterator[Worker]:
+    yield from worker_on(FakeObjectStore(), ImageCatalog(catalog), JobStore(catalog))
 
 
 @pytest.fixture
-def flaky_worker() -> Iterator[Worker]:
-    yield from worker_on(ThumbnailOutage())
+def flaky_worker(catalog: FailableCatalog) -> Iterator[Worker]:
+    yield from worker_on(ThumbnailOutage(), ImageCatalog(catalog), JobStore(catalog))
 
 
 @pytest.mark.parametrize(("fmt", "mime"), [("JPEG", "image/jpeg"), ("PNG", "image/png")])
-def test_staged_image_is_stored_thumbnailed_and_indexed(
+def test_staged_image_is_stored_thumbnailed_indexed_and_catalogued(
     worker: Worker, fmt: str, mime: str
 ) -> None:
     data = encode(picture(80, 60, PALETTE["green"]), fmt)
@@ -93,52 +133,90 @@ def test_staged_image_is_stored_thumbnailed_and_indexed(
     thumb = worker.objects.objects[thumb_key(image_id)]
     assert thumb.content_type == "image/webp"
     assert Image.open(io.BytesIO(thumb.data)).format == "WEBP"
-    [record] = worker.vectors.get([image_id], with_vectors=True)
-    described = (record.width, record.height, record.bytes, record.format, record.filename)
+    [indexed] = worker.vectors.get([image_id], with_vectors=True)
+    described = (indexed.width, indexed.height, indexed.bytes, indexed.format, indexed.filename)
     assert described == (80, 60, len(data), fmt, "holiday.jpg")
-    assert record.meta["source"] == "upload"
     green = indexed_picture("green").embedding
-    assert record.embedding is not None and float(np.dot(record.embedding, green)) > 0.95
+    assert indexed.embedding is not None and float(np.dot(indexed.embedding, green)) > 0.95
+    catalogued = worker.images.get(image_id)
+    assert catalogued == ImageRecord(**{**vars(indexed), "embedding": None})
+    assert (catalogued.source, catalogued.tags) == ("upload", [])
     assert not worker.objects.exists(staging_key(image_id))
     assert worker.jobs.get(JOB).state == JobState.DONE
+
+
+def test_the_jobs_source_and_tags_go_to_the_index_row_and_the_catalog_row(worker: Worker) -> None:
+    image_id = worker.stage(encode(picture(), "PNG"), params={"source": "url", "tags": ["beach"]})
+    worker.process(image_id)
+    [indexed] = worker.vectors.get([image_id])
+    catalogued = worker.images.get(image_id)
+    assert (
+        (indexed.source, indexed.tags) == (catalogued.source, catalogued.tags) == ("url", ["beach"])
+    )
 
 
 def test_exif_orientation_turns_the_record_and_the_thumbnail(worker: Worker) -> None:
     image_id = worker.stage(marked_jpeg(orientation=6, width=64, height=48))
     worker.process(image_id)
-    [record] = worker.vectors.get([image_id])
-    assert (record.width, record.height) == (48, 64)
-    assert record.meta["exif"]["orientation"] == 6
+    catalogued = worker.images.get(image_id)
+    assert (catalogued.width, catalogued.height) == (48, 64)
+    assert catalogued.meta["exif"]["orientation"] == 6
     thumb = Image.open(io.BytesIO(worker.objects.get(thumb_key(image_id))))
     assert marked_corner(thumb) == "top-right"  # turned clockwise, as orientation 6 says
 
 
-def test_already_indexed_image_is_a_duplicate_and_unstaged(worker: Worker) -> None:
+def test_ingesting_a_catalogued_image_again_keeps_what_the_catalog_knew(worker: Worker) -> None:
+    """A repair re-ingests an original: its first name, time, source and later tags stay."""
     data = encode(picture(), "PNG")
-    image_id = worker.stage(data)
-    worker.process(image_id)
-    worker.stage(data)
-    stored_before = dict(worker.objects.objects)
-    del stored_before[staging_key(image_id)]
+    first = worker.stage(data, job_id="first", params={"source": "url", "tags": ["old"]})
+    worker.process(first, job_id="first")
+    worker.images.set_tags(first, ["edited later"])
+    known = worker.images.get(first)
+    worker.vectors.delete([first])  # the index row was lost: verify queues the original again
 
-    assert worker.process(image_id) == JobState.DUPLICATE
-    assert worker.objects.objects == stored_before  # staging gone, nothing rewritten
-    assert worker.jobs.get(JOB).state == JobState.DUPLICATE
+    worker.stage(data, job_id="repair", params=UPLOADED)
+    assert worker.process(first, job_id="repair") == JobState.DONE
+
+    assert worker.images.get(first) == known
+    [indexed] = worker.vectors.get([first])
+    assert (indexed.source, indexed.tags, indexed.ingested_at) == (
+        "url",
+        ["edited later"],
+        known.ingested_at,
+    )
 
 
-def test_missing_staged_bytes_fail_the_job_as_invalid(worker: Worker) -> None:
+def test_second_job_for_bytes_another_job_finished_ends_duplicate(worker: Worker) -> None:
+    """Two uploads of the same new bytes at once: one job indexes them, the other has no work."""
+    data = encode(picture(), "PNG")
+    image_id = worker.stage(data, job_id="first")
+    worker.stage(data, job_id="second")
+    assert worker.process(image_id, job_id="first") == JobState.DONE
+    stored = dict(worker.objects.objects)
+    catalogued = worker.images.get(image_id)
+
+    assert worker.process(image_id, job_id="second") == JobState.DUPLICATE
+
+    assert worker.objects.objects == stored  # nothing rewritten
+    assert worker.images.get(image_id) == catalogued
+    assert worker.jobs.get("second").state == JobState.DUPLICATE
+    assert worker.jobs.get("first").state == JobState.DONE
+
+
+def test_missing_staged_bytes_of_an_unknown_image_fail_the_job_as_invalid(worker: Worker) -> None:
     image_id = image_id_of(b"never staged")
+    worker.jobs.create(Job(JOB, JobState.QUEUED, image_id, "a.png"))
     with pytest.raises(InvalidImage) as refused:
         worker.process(image_id)
     assert refused.value.code == "missing"
-    assert worker.vectors.rows == {}
+    assert (worker.vectors.rows, worker.images.count()) == ({}, 0)
 
 
 def test_staged_bytes_that_do_not_match_their_id_are_refused(worker: Worker) -> None:
     image_id = worker.stage(encode(picture(), "PNG"), image_id=image_id_of(b"other bytes"))
     with pytest.raises(InvalidImage, match="do not match"):
         worker.process(image_id)
-    assert worker.vectors.rows == {}
+    assert (worker.vectors.rows, worker.images.count()) == ({}, 0)
     assert not worker.objects.exists(original_key(image_id))
 
 
@@ -147,7 +225,7 @@ def test_corrupt_image_is_refused_and_nothing_indexed(worker: Worker) -> None:
     with pytest.raises(InvalidImage) as refused:
         worker.process(image_id)
     assert refused.value.code == "corrupt-image"
-    assert worker.vectors.rows == {}
+    assert (worker.vectors.rows, worker.images.count()) == ({}, 0)
     assert list(worker.objects.keys("")) == [staging_key(image_id)]
 
 
@@ -157,10 +235,29 @@ def test_storage_outage_mid_job_keeps_the_staged_bytes_for_a_retry(flaky_worker:
     with pytest.raises(DependencyUnavailable):
         worker.process(image_id)
     assert worker.objects.objects[original_key(image_id)]  # it failed after the original landed
-    assert worker.vectors.rows == {}
+    assert (worker.vectors.rows, worker.images.count()) == ({}, 0)
     assert worker.objects.objects[staging_key(image_id)]
     assert worker.jobs.get(JOB).state == JobState.PROCESSING
 
     assert worker.process(image_id) == JobState.DONE  # the retry, with storage back
     assert list(worker.vectors.rows) == [image_id]
+    assert worker.images.existing_ids([image_id]) == {image_id}
     assert not worker.objects.exists(staging_key(image_id))
+
+
+def test_catalog_outage_after_indexing_leaves_the_job_unfinished_for_a_retry(
+    catalog: FailableCatalog,
+) -> None:
+    """The row and the job's `done` are one write: neither lands without the other."""
+    for worker in worker_on(FakeObjectStore(), CatalogWriteOutage(catalog), JobStore(catalog)):
+        image_id = worker.stage(encode(picture(), "PNG"))
+        with pytest.raises(DependencyUnavailable):
+            worker.process(image_id)
+        assert list(worker.vectors.rows) == [image_id]
+        assert worker.images.count() == 0
+        assert worker.jobs.get(JOB).state == JobState.PROCESSING
+        assert worker.objects.exists(staging_key(image_id))
+
+        assert worker.process(image_id) == JobState.DONE
+        assert worker.images.existing_ids([image_id]) == {image_id}
+        assert not worker.objects.exists(staging_key(image_id))

@@ -3,8 +3,11 @@
 from dependency_injector import containers, providers
 
 from searchapi.config import SearchSettings
+from searchapi.service.library import LibraryService
 from searchapi.service.reindex import Reindexer
 from searchapi.service.search import SearchService
+from shared.catalog.db import Catalog
+from shared.catalog.images import ImageCatalog
 from shared.embedding import ClipEmbedder
 from shared.ops import new_registry
 from shared.storage import ObjectStore
@@ -20,6 +23,11 @@ class Container(containers.DeclarativeContainer):
     index = providers.Singleton(VectorIndex, settings.provided.milvus)
     vectors = providers.Singleton(VectorStore, index)
     objects = providers.Singleton(ObjectStore, settings.provided.minio)
+    catalog = providers.Singleton(Catalog, settings.provided.database)
+    images = providers.Singleton(ImageCatalog, catalog)
+    library = providers.Singleton(
+        LibraryService, images=images, vectors=vectors, max_limit=settings.provided.search.max_limit
+    )
     search = providers.Singleton(
         SearchService,
         embedder=embedder,
@@ -34,6 +42,7 @@ class Container(containers.DeclarativeContainer):
         Reindexer,
         embedder=embedder,
         objects=objects,
+        images=images,
         index=index,
         max_pixels=settings.provided.limits.max_pixels,
     )

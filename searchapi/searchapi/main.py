@@ -13,6 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from searchapi.api.routes import images, search
 from searchapi.config import SearchSettings
 from searchapi.container import Container
+from shared.catalog import migrate
 from shared.logging import configure_logging, get_logger
 from shared.ops import ops_router
 from shared.startup import when_available
@@ -25,7 +26,10 @@ def _prepare(container: Container) -> None:
     embedder = container.embedder()
     embedder.load()
     deadline = container.settings().search.startup_deadline_s
-    collection = when_available(lambda: container.index().open(embedder.identity), deadline)
+    catalog = container.catalog()
+    when_available(lambda: migrate.upgrade(catalog), deadline)
+    with migrate.exclusive(catalog):  # one service at a time upgrades an old index
+        collection = when_available(lambda: container.index().open(embedder.identity), deadline)
     log.info("ready to search", collection=collection, model=embedder.identity.key)
 
 
@@ -33,6 +37,7 @@ def _readiness(container: Container) -> Mapping[str, bool]:
     index = container.index()
     reachable = index.ping()
     return {
+        "catalog": container.catalog().ping(),
         "milvus": reachable,
         "model": container.embedder().loaded,
         # A re-index moved the alias to another model's collection: restart with that model.
@@ -49,6 +54,7 @@ def create_app(settings: SearchSettings | None = None) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(_prepare, container)
         yield
+        container.catalog().close()
 
     app = FastAPI(title="searchapi", version="0.1.0", lifespan=lifespan)
     app.state.container = container

@@ -144,11 +144,14 @@ def test_get_image_and_list(search: httpx.Client, library: Library) -> None:
     target = library.first[0]
     body = search.get(f"/api/v1/image/{target.image_id}").json()
     assert (body["id"], body["format"], body["width"]) == (target.image_id, target.format, 160)
-    pages = [
-        search.get("/api/v1/image", params={"limit": 30, "offset": o}).json()["results"]
-        for o in (0, 30, 60)
-    ]
-    ids = [r["id"] for page in pages for r in page]
+    ids: list[str] = []
+    cursor = None
+    while True:
+        page = search.get("/api/v1/image", params={"limit": 30, "cursor": cursor}).json()
+        assert page["total"] == len(library.pictures)
+        ids += [r["id"] for r in page["results"]]
+        if (cursor := page["next_cursor"]) is None:
+            break
     assert len(ids) == len(set(ids)) and set(ids) == library.ids(library.pictures)
 
 
@@ -243,6 +246,11 @@ def test_search_by_picture_refuses_more_pixels_than_the_configured_cap(
 def test_ops_endpoints(search: httpx.Client, stack: Stack) -> None:
     ready = search.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"milvus": True, "model": True, "index_current": True}
+    assert ready.json()["checks"] == {
+        "catalog": True,
+        "milvus": True,
+        "model": True,
+        "index_current": True,
+    }
     assert ready.json()["model"]["name"] == "tiny-shapes" and ready.json()["model"]["demo"] is True
     assert "search_stage_seconds" in search.get("/metrics").text

@@ -25,8 +25,8 @@ def record_of(
     embedding: np.ndarray | None = None,
     known: ImageRecord | None = None,
 ) -> ImageRecord:
-    """The record of an image as decoded now. A ``known`` record (re-index) keeps what was learned
-    when the image was first ingested: its filename, ingest time and metadata."""
+    """The record of an image as decoded now. A ``known`` record (re-index, repair) keeps what was
+    learned when the image was first ingested: filename, ingest time, metadata, source, tags."""
     return ImageRecord(
         id=image_id,
         width=decoded.info.width,
@@ -35,6 +35,9 @@ def record_of(
         format=decoded.info.format,
         filename=known.filename if known else filename,
         ingested_at=known.ingested_at if known else int(time.time() * 1000),
-        meta=known.meta if known else {"exif": decoded.exif, "source": source},
+        meta=known.meta if known else {"exif": decoded.exif},
         embedding=embedding,
+        source=known.source if known else source,
+        camera_id=known.camera_id if known else None,
+        tags=list(known.tags) if known else [],
     )

@@ -2,7 +2,9 @@
 
 The collection records the model that made its vectors (collection properties). Opening the alias
 with another model refuses to start and says how to re-index, so vectors of two models never mix.
-Re-index builds a new collection beside the old one and moves the alias in one step.
+Re-index builds a new collection beside the old one and moves the alias in one step; a collection
+of an older schema (before the typed source, camera and tags fields) is copied into a current one
+the same way when a service opens it.
 Rows are read and written by ``shared.vectors.VectorStore``, on the collection opened here.
 """
 
@@ -12,15 +14,22 @@ from pymilvus import MilvusException
 
 from shared.config import MilvusSettings
 from shared.errors import ModelMismatch
+from shared.logging import get_logger
 from shared.milvus import MilvusConnection, mapped_errors
 from shared.vector_schema import (
     DIM_PROPERTY,
     MODEL_PROPERTY,
+    SCALARS_SINCE_V2,
+    V1_FIELDS,
     ModelIdentity,
     collection_name_for,
+    from_row,
     image_index,
     image_schema,
+    to_row,
 )
+
+log = get_logger(__name__)
 
 
 class VectorIndex(MilvusConnection):
@@ -54,9 +63,38 @@ class VectorIndex(MilvusConnection):
                 f"same model, or re-index with the new one: `make reindex` "
                 f"(python -m searchapi.reindex)."
             )
+        if not self._has_current_schema(collection):
+            collection = self._upgrade(collection, model)
         self.load(collection)
         self.opened = collection
         return collection
+
+    def _has_current_schema(self, collection: str) -> bool:
+        with mapped_errors():
+            described = self.client.describe_collection(collection)
+        return set(SCALARS_SINCE_V2) <= {f["name"] for f in described.get("fields", [])}
+
+    def _upgrade(self, old: str, model: ModelIdentity) -> str:
+        """Copy every row, vectors included (no re-embedding), into a collection of the current
+        schema, then move the alias to it and drop the old one. Run under a lock by the caller."""
+        new = self.create_collection(model)
+        self.load(old)
+        copied = 0
+        with mapped_errors():
+            rows = self.client.query_iterator(
+                old, batch_size=500, filter='id != ""', output_fields=[*V1_FIELDS, "embedding"]
+            )
+            try:
+                while batch := rows.next():
+                    self.client.upsert(new, [to_row(from_row(row)) for row in batch])
+                    copied += len(batch)
+            finally:
+                rows.close()
+            self.client.flush(new)
+        self.switch_alias(new)
+        self.drop_collection(old)
+        log.info("index upgraded to the current schema", old=old, new=new, rows=copied)
+        return new
 
     def _create_aliased(self, model: ModelIdentity) -> str:
         """A new collection behind the alias; if another service made one meanwhile, theirs."""

@@ -17,21 +17,10 @@ from shared.imaging import MIME_TYPES
 
 MODEL_PROPERTY = "imagesearch.model"
 DIM_PROPERTY = "imagesearch.dim"
-FIELDS = [
-    "id",
-    "width",
-    "height",
-    "bytes",
-    "ingested_at",
-    "format",
-    "filename",
-    "meta",
-    "source",
-    "camera_id",
-    "tags",
-]
+V1_FIELDS = ["id", "width", "height", "bytes", "ingested_at", "format", "filename", "meta"]
 # Collections made before these typed fields existed hold them (at most) inside ``meta``.
 SCALARS_SINCE_V2 = ("source", "camera_id", "tags")
+FIELDS = [*V1_FIELDS, *SCALARS_SINCE_V2]
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Rows of the Milvus image index: upsert, dedup reads, gets, deletes, searches, pages.
+"""Rows of the Milvus image index: upsert, existence reads, gets, deletes, searches, all ids.
 
 A store works on one collection: the one named when it was made (re-index writes a new one), else
 the one its index opened and checked against the service's model. Once opened, reads and writes
@@ -10,7 +10,7 @@ upsert, at the cost of one time tick).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
 import numpy as np
@@ -118,13 +118,21 @@ class VectorStore:
             hits = [h for h in hits if h.score >= min_score]
         return hits
 
-    def list(self, limit: int, offset: int = 0) -> list[ImageRecord]:
-        """A stable page of indexed images (ordered by id)."""
+    def ids(self, batch_size: int = 1000) -> Iterator[list[str]]:
+        """Every indexed id, in batches (reads everything written so far: Strong)."""
         if not self._exists():
-            return []
-        rows = self._call(
-            lambda: self._index.client.query(
-                self._name, filter='id != ""', output_fields=FIELDS, limit=limit, offset=offset
+            return
+        iterator = self._call(
+            lambda: self._index.client.query_iterator(
+                self._name,
+                batch_size=batch_size,
+                filter='id != ""',
+                output_fields=["id"],
+                consistency_level="Strong",
             )
         )
-        return sorted((from_row(row) for row in rows), key=lambda r: r.id)
+        try:
+            while batch := self._call(iterator.next):
+                yield [row["id"] for row in batch]
+        finally:
+            iterator.close()

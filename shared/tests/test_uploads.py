@@ -9,7 +9,7 @@ import pytest
 from shared.domain import image_id_of
 from shared.errors import FileTooLarge, InvalidInput
 from shared.spool import safe_filename
-from shared.uploads import receive_files
+from shared.uploads import Multipart, receive_files
 
 
 def _multipart(
@@ -36,16 +36,45 @@ def _receive(
     max_files: int = 10,
     declared: int | None = None,
 ):
+    return _receive_all(body, content_type, max_bytes, max_files, declared).files
+
+
+def _receive_all(
+    body: bytes,
+    content_type: str,
+    max_bytes: int = 10_000,
+    max_files: int = 10,
+    declared: int | None = None,
+) -> Multipart:
     return asyncio.run(
         receive_files(
             content_type,
             declared,
-            _chunks(body),
+            _chunks(body, 7),
             field_name="files",
             max_bytes=max_bytes,
             max_files=max_files,
+            text_fields=("tags",),
         )
     )
+
+
+def test_text_fields_are_collected_beside_the_files() -> None:
+    request = httpx.Request(
+        "POST",
+        "http://x/",
+        files=[("files", ("a.jpg", b"A" * 50))],
+        data={"tags": ["beach, summer", "2024"], "other": "ignored"},
+    )
+    received = _receive_all(request.read(), request.headers["content-type"])
+    assert received.texts == {"tags": ["beach, summer", "2024"]}
+    assert [f.filename for f in received.files] == ["a.jpg"]
+
+
+def test_a_text_field_over_its_cap_is_refused() -> None:
+    content_type, body = _multipart([("files", "a.jpg", b"A")], {"tags": "x" * 5000})
+    with pytest.raises(InvalidInput, match="longer than"):
+        _receive_all(body, content_type)
 
 
 def test_receives_each_file_with_its_digest() -> None:

@@ -31,6 +31,9 @@ DOCKERFILES = sorted((ROOT / "docker").glob("*.Dockerfile"))
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
 TORCH_IMAGES = {"ingestworker", "searchapi"}  # torch only where models run (docs/architecture.md)
 ARG_REF = re.compile(r"\$\{?(\w+)\}?")
+COMPOSE_VAR = re.compile(r"(?<!\$)\$\{(\w+)(:?[-?+])?[^}]*\}")  # ${VAR}, ${VAR:-x}, ${VAR:?why}
+SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN")
+TWO_PART_RELEASES = {"postgres"}  # images numbering their releases major.minor (PostgreSQL 10+)
 
 # ---------------------------------------------------------------- reading the files
 
@@ -101,13 +104,15 @@ def healthcheck_problems(svcs: dict[str, Any]) -> list[str]:
 
 
 def is_pinned(ref: str) -> bool:
-    """A digest, or a tag naming one release (x.y.z or RELEASE.date); not `latest`, not `3.11`."""
+    """A digest, or a tag naming one release (x.y.z, RELEASE.date, or x.y where that is how
+    the project numbers releases); not `latest`, not `3.11`, not `postgres:17`."""
     if "@sha256:" in ref:
         return True
     name, _, tag = ref.rpartition(":")
     if not name or "/" in tag:  # no tag (what follows a registry's port is no tag)
         return False
-    return bool(re.match(r"v?\d+\.\d+\.\d+|RELEASE\.\d{4}-", tag))
+    release = r"\d+\.\d+" if name.rpartition("/")[2] in TWO_PART_RELEASES else r"v?\d+\.\d+\.\d+"
+    return bool(re.match(rf"{release}|RELEASE\.\d{{4}}-", tag))
 
 
 def base_images(dockerfile: str) -> list[str]:
@@ -157,6 +162,18 @@ def depends_on_problems(svcs: dict[str, Any]) -> list[str]:
             elif spec.get("condition") != "service_healthy":
                 problems.append(f"{name}: waits for {dep} without condition: service_healthy")
     return problems
+
+
+def secret_problems(compose_text: str) -> list[str]:
+    """A secret is required wherever it is read (`${VAR:?why}`), never empty or defaulted: a
+    variable required in one place, or named like a password, counts as a secret everywhere."""
+    refs = {(var, rule) for var, rule in COMPOSE_VAR.findall(compose_text)}
+    required = {var for var, rule in refs if rule == ":?"}
+    return sorted(
+        f"{var} is read as ${{{var}{rule}…}}, not ${{{var}:?…}}"
+        for var, rule in refs
+        if rule != ":?" and (var in required or SECRET_NAME.search(var))
+    )
 
 
 def is_ignored(relpath: str) -> bool:

@@ -17,6 +17,7 @@ import yaml
 
 from tests.compose.checks import (
     COMPOSE_FILE,
+    COMPOSE_VAR,
     DOCKER_MK,
     DOCKERFILES,
     ENV_EXAMPLE,
@@ -41,10 +42,13 @@ from tests.compose.checks import (
     pin_problems,
     raw_services,
     run_compose,
+    secret_problems,
     services,
     settings_class,
     uv_package,
 )
+
+REQUIRED = sorted({v for v, rule in COMPOSE_VAR.findall(COMPOSE_FILE.read_text()) if rule == ":?"})
 
 # ---------------------------------------------------------------- the real files
 
@@ -56,6 +60,7 @@ def test_compose_file_parses_with_every_service_on_named_volumes() -> None:
         "etcd",
         "minio",
         "milvus",
+        "postgres",
         "ingestapi",
         "ingestworker",
         "searchapi",
@@ -199,6 +204,11 @@ def test_env_example_documents_every_variable_compose_reads() -> None:
     assert [n for n in passed if n not in ENV_EXAMPLE.read_text()] == []
 
 
+def test_every_secret_is_required_wherever_it_is_read() -> None:
+    assert {"MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD", "POSTGRES_PASSWORD"} <= set(REQUIRED)
+    assert secret_problems(COMPOSE_FILE.read_text()) == []
+
+
 def test_milvus_shares_minio_credentials_but_not_the_images_bucket() -> None:
     svcs = services()
     minio, milvus = svcs["minio"]["environment"], svcs["milvus"]["environment"]
@@ -238,6 +248,8 @@ def test_docker_init_writes_a_private_env_with_a_random_password_once(tmp_path: 
     written = dict(re.findall(r"^(\w+)=(.*)$", first, re.M))
     assert (tmp_path / ".env").read_text() == first, "an existing .env was rewritten"
     assert re.fullmatch(r"[0-9a-f]{48}", written["MINIO_ROOT_PASSWORD"])
+    assert re.fullmatch(r"[0-9a-f]{48}", written["POSTGRES_PASSWORD"])
+    assert written["POSTGRES_PASSWORD"] != written["MINIO_ROOT_PASSWORD"]
     assert written["MINIO_ROOT_USER"] == env_example()["MINIO_ROOT_USER"]
     assert (tmp_path / ".env").stat().st_mode & 0o077 == 0
     plan = subprocess.run(
@@ -262,10 +274,13 @@ def test_compose_config_rejects_a_dependency_on_a_missing_service(tmp_path: Path
     assert result.returncode != 0 and "db" in result.stderr
 
 
-def test_compose_config_refuses_to_run_without_the_secrets(tmp_path: Path) -> None:
-    (tmp_path / "empty.env").write_text("")
-    result = run_compose(COMPOSE_FILE, "config", "-q", env_file=tmp_path / "empty.env")
-    assert result.returncode != 0 and "MINIO_ROOT_" in result.stderr
+@pytest.mark.parametrize("secret", REQUIRED)
+def test_compose_config_refuses_to_run_without_each_secret(tmp_path: Path, secret: str) -> None:
+    lacking = tmp_path / "lacking.env"
+    lines = ENV_EXAMPLE.read_text().splitlines(keepends=True)
+    lacking.write_text("".join(line for line in lines if not line.startswith(f"{secret}=")))
+    result = run_compose(COMPOSE_FILE, "--profile", "*", "config", "-q", env_file=lacking)
+    assert result.returncode != 0 and secret in result.stderr
 
 
 def test_the_checks_find_what_is_broken(tmp_path: Path) -> None:
@@ -284,6 +299,7 @@ def test_the_checks_find_what_is_broken(tmp_path: Path) -> None:
     stages = "ARG V=3.11\nFROM python:${V}-slim AS b\nFROM b\nCOPY --from=uv:latest /uv /uv\n"
     assert base_images(stages) == ["python:3.11-slim", "uv:latest"]
     assert not is_pinned("python:3.11-slim") and not is_pinned("localhost:5000/app")
+    assert is_pinned("postgres:17.6-bookworm") and not is_pinned("postgres:17-bookworm")
     dockerfile = tmp_path / "x.Dockerfile"
     dockerfile.write_text(
         "FROM scratch\nCOPY conf/ gone.txt .venv/ /app/\nRUN --mount=type=bind,source=gone true\n"
@@ -302,3 +318,8 @@ def test_the_checks_find_what_is_broken(tmp_path: Path) -> None:
         == 2
     )
     assert "torch" not in lock_closure("ingestapi") and "torch" in lock_closure("searchapi")
+    compose = (
+        "x: ${POSTGRES_PASSWORD}\ny: ${MINIO_ROOT_USER:?set it}\nz: ${MINIO_ROOT_USER:-admin}\n"
+        "ok: ${LOG_LEVEL:-INFO} $${POSTGRES_PASSWORD} ${API_TOKEN:?set it}\n"
+    )
+    assert len(secret_problems(compose)) == 2  # x: a password unrequired; z: required elsewhere

@@ -9,6 +9,7 @@ file), so a page or a service that matched on filenames would not pass.
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -353,3 +354,59 @@ def test_phone_layout_has_two_columns(browser: Browser, front_door: str, library
     screenshot(page, "phone")
     page.context.close()
     assert not errors, errors
+
+
+def test_library_lists_newest_first_and_tag_chips_filter_it(page: Page, library: Library) -> None:
+    newest = page.request.get(f"/api/v1/image?sort=newest&limit={PAGE_SIZE}").json()
+    assert newest["total"] >= SAMPLES
+    added = [image["ingested_at"] for image in newest["results"]]
+    assert added == sorted(added, reverse=True)
+    tag = f"e2e-{secrets.token_hex(3)}"  # a tag no other test or run has given
+    originals = [image_id_of(path) for path in library.paths]
+    tagged = sorted(i for i in originals if library.labels[i] == "red circle")  # two of them
+    for image_id in tagged:
+        answer = page.request.put(f"/api/v1/image/{image_id}/tags", data={"tags": [tag.upper()]})
+        assert answer.ok and answer.json()["tags"] == [tag]  # normalised: lower case
+    search = f"/api/v1/image/search?text=a+red+circle&tag={tag}"
+    wait_until(lambda: len(page.request.get(search).json()["results"]) == 2, 10, "tags in search")
+
+    # The library: newest first, counted, paged on by cursor as it scrolls.
+    page.goto("/")
+    status, tiles = page.get_by_test_id("results-status"), page.get_by_test_id("result-tile")
+    expect(status).to_have_text(re.compile(rf"^{newest['total']} images$"))
+    expect(tiles.nth(PAGE_SIZE - 1)).to_be_attached()
+    assert tile_ids(page)[:PAGE_SIZE] == [image["id"] for image in newest["results"]]
+    page.get_by_test_id("results-sentinel").scroll_into_view_if_needed()
+    expect(tiles.nth(PAGE_SIZE)).to_be_attached()
+    ids = tile_ids(page)
+    assert len(ids) == len(set(ids)), "a page repeated images"
+
+    # A chip on a search hit narrows the search to its tag; with no words, the library to it.
+    page.goto("/?q=a+red+circle")
+    card = page.locator(f'li.cell[data-id="{tagged[0]}"]')
+    card.get_by_role("button", name=f"Show images tagged {tag}").click()
+    expect(page).to_have_url(re.compile(rf"/\?q=a\+red\+circle&tag={tag}$"))
+    expect(page.get_by_test_id("tag-filter-name")).to_have_text(tag)
+    expect(tiles).to_have_count(2)
+    assert sorted(tile_ids(page)) == tagged
+    page.get_by_test_id("search-input").fill("")
+    page.get_by_test_id("search-input").press("Enter")
+    expect(page).to_have_url(re.compile(rf"/\?tag={tag}$"))
+    expect(status).to_have_text(f"2 images tagged “{tag}”")
+    page.reload()  # shareable: the tag is in the URL
+    expect(tiles).to_have_count(2)
+    assert sorted(tile_ids(page)) == tagged
+    screenshot(page, "library-tagged")
+
+    # The viewer shows the tags; the filter's × brings the whole library back.
+    tiles.first.click()
+    viewer_tags = page.get_by_test_id("viewer-tags")
+    expect(viewer_tags.get_by_role("button", name=f"Show images tagged {tag}")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.get_by_test_id("viewer")).to_be_hidden()
+    expect(page).to_have_url(re.compile(rf"/\?tag={tag}$"))
+    page.get_by_test_id("tag-filter-clear").click()
+    expect(page).to_have_url(re.compile(r"/$"))
+    expect(page.get_by_test_id("tag-filter")).to_be_hidden()
+    expect(status).to_have_text(re.compile(r"^\d+ images$"))
+    expect(tiles.nth(PAGE_SIZE - 1)).to_be_attached()

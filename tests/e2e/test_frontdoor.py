@@ -1,8 +1,9 @@
 """The front door's Nginx config, rendered the way ``make dev`` does and served by a real nginx.
 
-Most tests have no services behind it (their addresses are closed ports): they are about what
-Nginx itself does. The ``/images/`` tests run against the whole stack with one ingested picture:
-what cdnapi promises (ETag, Range, If-None-Match, immutable caching) must survive the proxy.
+Most tests have no services behind it (their addresses are closed ports, or small servers that
+say who they are): they are about what Nginx itself does. The ``/images/`` tests run against the
+whole stack with one ingested picture: what cdnapi promises (ETag, Range, If-None-Match, immutable
+caching) must survive the proxy.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import BytesIO
 from pathlib import Path
 
@@ -83,7 +86,7 @@ def test_unknown_api_paths_are_problems(front_door: str) -> None:
     assert json.loads(body)["status"] == 404
 
 
-DOWN = ["/api/v1/ingest/jobs/x", "/api/v1/image/search?text=a", "/images/x"]
+DOWN = ["/api/v1/ingest/jobs/x", "/api/v1/image/search?text=a", "/api/v1/admin/verify", "/images/x"]
 
 
 @pytest.mark.parametrize("path", DOWN)
@@ -92,6 +95,75 @@ def test_a_service_that_is_down_is_a_503_problem(front_door: str, path: str) -> 
     assert status == 503 and headers["Content-Type"] == "application/problem+json"
     assert json.loads(body)["detail"].startswith("the service behind this address is not answering")
     assert headers["Content-Security-Policy"].startswith(CSP)
+
+
+def whoami_server(name: str) -> ThreadingHTTPServer:
+    """A stand-in service that answers every request with its name, the method, path and body."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *_: object) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length).decode()
+            answer = {"service": name, "method": self.command, "path": self.path, "body": body}
+            data = json.dumps(answer).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_POST = do_GET
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.fixture(scope="module")
+def routed_front_door(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The front door with stand-ins for the three services, to see which one a path reaches."""
+    stand_ins = [whoami_server(name) for name in ("ingestapi", "searchapi", "cdnapi")]
+    urls = [f"http://127.0.0.1:{server.server_address[1]}" for server in stand_ins]
+    work = tmp_path_factory.mktemp("routed")
+    proc, url = start_frontdoor(*urls, work / "run", work / "logs")
+    yield url
+    proc.stop()
+    for server in stand_ins:
+        server.shutdown()
+        server.server_close()
+
+
+ROUTES = [
+    ("/api/v1/admin/verify", "ingestapi"),
+    ("/api/v1/admin/anything/else", "ingestapi"),
+    ("/api/v1/ingest", "ingestapi"),
+    ("/api/v1/ingest/jobs/x", "ingestapi"),
+    ("/api/v1/image?sort=newest&tag=a", "searchapi"),
+    ("/api/v1/image/search?text=a", "searchapi"),
+    ("/images/x/thumb", "cdnapi"),
+]
+
+
+@pytest.mark.parametrize(("path", "service"), ROUTES)
+def test_each_api_path_reaches_its_service(routed_front_door: str, path: str, service: str) -> None:
+    body = '{"repair": true}'
+    headers = {"Content-Type": "application/json"}
+    response = httpx.post(f"{routed_front_door}{path}", content=body, headers=headers, timeout=10)
+    assert response.status_code == 200
+    assert response.json() == {"service": service, "method": "POST", "path": path, "body": body}
+    assert response.headers["Content-Security-Policy"].startswith(CSP)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/administrator", "/api/v1/admins/verify"])
+def test_paths_that_only_look_like_admin_ones_are_nginx_404s(
+    routed_front_door: str, path: str
+) -> None:
+    status, headers, body = fetch(f"{routed_front_door}{path}")
+    assert status == 404 and headers["Content-Type"] == "application/problem+json"
+    assert json.loads(body)["detail"] == "no such API endpoint"
 
 
 def render(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -171,6 +243,14 @@ def test_if_none_match_through_the_front_door_is_a_304(stored: Stored) -> None:
     assert (status, body) == (304, b"")
     assert headers["ETag"] == f'"{stored.image_id}"' and headers["Cache-Control"] == IMMUTABLE
     assert fetch(url, **{"If-None-Match": '"some-other-version"'})[0] == 200
+
+
+def test_unknown_admin_path_is_ingestapis_404_problem(frontdoor_url: str) -> None:
+    status, headers, body = fetch(f"{frontdoor_url}/api/v1/admin/no-such-tool")
+    assert status == 404 and headers["Content-Type"] == "application/problem+json"
+    problem = json.loads(body)
+    assert problem["type"] == "urn:imagesearch:problem:http-404"  # the service's, not Nginx's
+    assert problem["detail"] != "no such API endpoint"
 
 
 def test_stored_thumbnail_is_upright_and_cached_like_the_image(stored: Stored) -> None:

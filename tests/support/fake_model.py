@@ -15,6 +15,7 @@ must tell whether the model ran at all (the query cache) or how images were grou
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 
 import numpy as np
 from PIL import Image
@@ -68,6 +69,9 @@ def indexed_picture(
     width: int = 64,
     height: int = 48,
     ingested_at: int = 0,
+    source: str = "upload",
+    camera_id: str | None = None,
+    tags: Sequence[str] = (),
 ) -> ImageRecord:
     """The record the worker would index for a ``colour`` picture, with the fake's embedding."""
     image = picture(width, height, PALETTE[colour])
@@ -80,6 +84,9 @@ def indexed_picture(
         format=format,
         filename=f"{colour}.{format.lower()}",
         ingested_at=ingested_at,
+        source=source,
+        camera_id=camera_id,
+        tags=list(tags),
         embedding=_normalised(colour_shares(image)[np.newaxis])[0],
     )
 

@@ -1,11 +1,11 @@
-"""In-memory stand-ins for our ports, for the fast tier: no Redis, MinIO, Milvus or broker.
+"""Stand-ins for our ports, for the fast tier: no Redis, MinIO, Milvus or broker.
 
-Each fake keeps the promises of the real class that callers rely on (``ObjectNotFound`` and
-``JobNotFound`` for missing things, idempotent deletes, cosine search with the same filters and
-paging, the index refusing another model's collection), and exposes what it holds so a test
-asserts on stored state, never on calls. ``fail_with(exc)`` makes every later call raise ``exc``
-(``outage()`` raises what a real outage does, ``DependencyUnavailable``) and ``ping`` answer
-False, until ``heal()``.
+Each in-memory fake keeps the promises of the real class that callers rely on (``ObjectNotFound``
+for missing keys, idempotent deletes, cosine search with the same filters and paging, the index
+refusing another model's collection), and exposes what it holds so a test asserts on stored
+state, never on calls. The catalog is not faked (``tests.support.local_catalog``).
+``fail_with(exc)`` makes every later call raise ``exc`` (``outage()`` raises what a real outage
+does, ``DependencyUnavailable``) and ``ping`` answer False, until ``heal()``.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import IO
 
 import numpy as np
 
-from shared.domain import Hit, ImageRecord, Job, JobState, SearchFilters
-from shared.errors import DependencyUnavailable, JobNotFound, ModelMismatch, ObjectNotFound
+from shared.domain import Hit, ImageRecord, SearchFilters
+from shared.errors import DependencyUnavailable, ModelMismatch, ObjectNotFound
 from shared.storage import ObjectInfo
 from shared.vector_schema import ModelIdentity, collection_name_for, filter_expression
 
@@ -100,42 +100,14 @@ class FakeObjectStore(Failable):
         return self.objects[key]
 
 
-class FakeJobStore(Failable):
-    dependency = "job store"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.jobs: dict[str, Job] = {}
-        self._clock = 0
-
-    def create(self, job: Job) -> None:
-        self._check()
-        job.created_at = job.updated_at = self._tick()
-        self.jobs[job.job_id] = dataclasses.replace(job)
-
-    def get(self, job_id: str) -> Job:
-        self._check()
-        if job_id not in self.jobs:
-            raise JobNotFound(f"no job {job_id}")
-        return dataclasses.replace(self.jobs[job_id])
-
-    def set_state(self, job_id: str, state: JobState, error: str | None = None) -> None:
-        """Like the Redis hash: setting a state on an unknown id makes a bare record."""
-        self._check()
-        job = self.jobs.setdefault(job_id, Job(job_id, state))
-        job.state, job.error, job.updated_at = state, error or None, self._tick()
-
-    def _tick(self) -> int:
-        """A clock that always moves, so updated_at orders writes."""
-        self._clock += 1
-        return self._clock
-
-
 def _stored(record: ImageRecord) -> ImageRecord:
     if record.embedding is None:
         raise ValueError(f"record {record.id} has no embedding")
     return dataclasses.replace(
-        record, meta=dict(record.meta), embedding=np.asarray(record.embedding, dtype=np.float32)
+        record,
+        meta=dict(record.meta),
+        tags=list(record.tags),
+        embedding=np.asarray(record.embedding, dtype=np.float32),
     )
 
 
@@ -150,6 +122,9 @@ def _matches(record: ImageRecord, filters: SearchFilters) -> bool:
         and at_least(record.height, filters.min_height)
         and at_least(record.ingested_at, filters.ingested_after)
         and (before is None or record.ingested_at < before)
+        and set(filters.tags) <= set(record.tags)
+        and filters.source in (None, record.source)
+        and filters.camera_id in (None, record.camera_id)
     )
 
 
@@ -209,15 +184,18 @@ class FakeVectorStore(Failable):
         page = ranked[offset : offset + limit]
         return [h for h in page if min_score is None or h.score >= min_score]
 
-    def list(self, limit: int, offset: int = 0) -> list[ImageRecord]:
+    def ids(self, batch_size: int = 1000) -> Iterator[list[str]]:
         self._check()
-        ordered = sorted(self.rows)[offset : offset + limit]
-        return [self._out(self.rows[i], False) for i in ordered]
+        ordered = sorted(self.rows)
+        for start in range(0, len(ordered), batch_size):
+            yield ordered[start : start + batch_size]
 
     @staticmethod
     def _out(record: ImageRecord, with_vector: bool) -> ImageRecord:
         vector = record.embedding.copy() if with_vector and record.embedding is not None else None
-        return dataclasses.replace(record, meta=dict(record.meta), embedding=vector)
+        return dataclasses.replace(
+            record, meta=dict(record.meta), tags=list(record.tags), embedding=vector
+        )
 
 
 class FakeVectorIndex(Failable):

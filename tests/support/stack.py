@@ -14,11 +14,12 @@ from typing import Any
 
 import httpx
 import pytest
-import redis
 
-from shared.config import MilvusSettings, MinioSettings
+from shared.catalog.db import Catalog
+from shared.catalog.images import ImageCatalog
+from shared.catalog.jobs import JobStore
+from shared.config import DatabaseSettings, MilvusSettings, MinioSettings
 from shared.embedding import TINY_CHECKPOINT, TINY_MODEL
-from shared.jobs import JobStore
 from shared.storage import ObjectStore
 from shared.vector_index import VectorIndex
 from shared.vectors import VectorStore
@@ -39,6 +40,12 @@ class Stack:
     model_weights: str = str(TINY_CHECKPOINT)
     processes: dict[str, ManagedProcess] = field(default_factory=dict)
     urls: dict[str, str] = field(default_factory=dict)
+    # Each stack's catalog: a SQLite file of its own, shared by its services (WAL mode).
+    work: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="stack-")))
+
+    @property
+    def database_url(self) -> str:
+        return f"sqlite:///{self.work / 'catalog.db'}"
 
     @property
     def bucket(self) -> str:
@@ -62,6 +69,7 @@ class Stack:
             "MODEL__NAME": self.model_name,
             "MODEL__PRETRAINED": self.model_weights,
             "MODEL__DEVICE": "cpu",
+            "DATABASE__URL": self.database_url,
             "LOG__JSON_OUTPUT": "true",
             "PYTHONUNBUFFERED": "1",
             **extra,
@@ -85,8 +93,14 @@ class Stack:
     def vectors(self) -> VectorStore:
         return VectorStore(self.index())
 
+    def catalog(self) -> Catalog:
+        return Catalog(DatabaseSettings(url=self.database_url))
+
     def jobs(self) -> JobStore:
-        return JobStore(redis.Redis.from_url(self.servers.redis_url(self.redis_db)))
+        return JobStore(self.catalog())
+
+    def images(self) -> ImageCatalog:
+        return ImageCatalog(self.catalog())
 
     # -- services ---------------------------------------------------------------------------------
 

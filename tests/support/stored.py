@@ -2,8 +2,9 @@
 
 Looking up the keys of the request's own image id would miss a leak under any other key (a
 staging object named by a partial hash, a job record of a rejected file); so every key in the
-bucket, every job record and the length of the ingest queue are compared instead. The queue length
-only means something while no worker consumes it: take it on a stack without a worker.
+bucket, every job record in the catalog and the length of the ingest queue are compared instead.
+The queue length only means something while no worker consumes it: take it on a stack without a
+worker.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import redis
+from sqlalchemy import select
 
-from shared.jobs import INGEST_QUEUE, JobStore
+from shared.catalog.models import JobRow
+from shared.jobs import INGEST_QUEUE
 from tests.support.stack import Stack
 
 
@@ -26,8 +29,10 @@ class Stored:
 def stored(stack: Stack) -> Stored:
     """Every object key in the stack's bucket, every job record, the messages on the queue."""
     client = redis.Redis.from_url(stack.servers.redis_url(stack.redis_db))
+    catalog = stack.catalog()
     try:
-        jobs = frozenset(key.decode() for key in client.scan_iter(JobStore._key("*")))
+        with catalog.session() as session:
+            jobs = frozenset(session.scalars(select(JobRow.id)))
         return Stored(
             objects=frozenset(stack.objects().keys("")),
             jobs=jobs,
@@ -36,3 +41,4 @@ def stored(stack: Stack) -> Stored:
         )
     finally:
         client.close()
+        catalog.close()

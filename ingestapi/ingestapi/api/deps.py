@@ -9,6 +9,7 @@ from ingestapi.container import Container
 from ingestapi.service.fetch import UrlFetcher
 from ingestapi.service.images import ImageService
 from ingestapi.service.ingest import IngestService
+from ingestapi.service.verify import LibraryChecker
 
 
 def _container(request: Request) -> Container:
@@ -26,7 +27,11 @@ def _fetcher(request: Request) -> UrlFetcher:
 
 
 def _images(request: Request) -> ImageService:
-    return _container(request).images()
+    return _container(request).image_service()
+
+
+def _checker(request: Request) -> LibraryChecker:
+    return _container(request).checker()
 
 
 def _settings(request: Request) -> IngestSettings:
@@ -36,4 +41,5 @@ def _settings(request: Request) -> IngestSettings:
 IngestDep = Annotated[IngestService, Depends(_ingest)]
 FetcherDep = Annotated[UrlFetcher, Depends(_fetcher)]
 ImagesDep = Annotated[ImageService, Depends(_images)]
+CheckerDep = Annotated[LibraryChecker, Depends(_checker)]
 SettingsDep = Annotated[IngestSettings, Depends(_settings)]

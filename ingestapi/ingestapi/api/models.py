@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 
 class IngestUrl(BaseModel):
     url: str = Field(max_length=2048, description="http(s) URL of one image on a public host")
+    tags: list[str] = Field(default=[], max_length=32, description="tags for the image")
 
 
 class JobAccepted(BaseModel):
@@ -21,6 +22,23 @@ class JobAccepted(BaseModel):
 
 class IngestResponse(BaseModel):
     jobs: list[JobAccepted]
+
+
+class VerifyRequest(BaseModel):
+    repair: bool = Field(default=False, description="mend what can be mended")
+
+
+class ProblemOut(BaseModel):
+    kind: str
+    image_id: str
+    detail: str
+    repaired: bool
+
+
+class VerifyOut(BaseModel):
+    counts: dict[str, int] = Field(description="what each side holds")
+    problems: list[ProblemOut]
+    unrepaired: int
 
 
 class JobStatus(BaseModel):

@@ -85,8 +85,9 @@ class UrlFetcher:
         address = self._vetted_address(target)
         pinned = target.copy_with(host=str(address))
         headers = {"Host": target.netloc.decode("ascii"), "Accept-Encoding": "identity"}
-        extensions = {"sni_hostname": _host(target)} if target.scheme == "https" else {}
-        extensions["timeout"] = deadline.timeouts()
+        extensions: dict[str, object] = {"timeout": deadline.timeouts()}
+        if target.scheme == "https":
+            extensions["sni_hostname"] = _host(target)
         try:
             request = client.build_request("GET", pinned, headers=headers, extensions=extensions)
             response = client.send(request, stream=True)

@@ -8,18 +8,20 @@ job is on the queue.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ingestapi.queue import IngestQueue
+from shared.catalog.images import ImageCatalog
+from shared.catalog.jobs import JobStore
 from shared.config import ImageLimits
-from shared.domain import Job, JobState, staging_key
+from shared.domain import Job, JobState, check_source, normalise_tags, staging_key
 from shared.errors import DependencyUnavailable, InvalidImage, InvalidInput
 from shared.imaging import ImageInfo, inspect_image
-from shared.jobs import JobStore
 from shared.logging import get_logger
 from shared.spool import ReceivedFile
 from shared.storage import ObjectStore
-from shared.vectors import VectorStore
 
 log = get_logger(__name__)
 REJECTED = "rejected"
@@ -40,27 +42,31 @@ class IngestService:
     def __init__(
         self,
         objects: ObjectStore,
-        vectors: VectorStore,
+        images: ImageCatalog,
         jobs: JobStore,
         queue: IngestQueue,
         limits: ImageLimits,
     ) -> None:
         self._objects = objects
-        self._vectors = vectors
+        self._images = images
         self._jobs = jobs
         self._queue = queue
         self._limits = limits
 
-    def ingest(self, files: list[ReceivedFile]) -> list[Outcome]:
+    def ingest(
+        self, files: list[ReceivedFile], source: str = "upload", tags: Sequence[str] = ()
+    ) -> list[Outcome]:
+        """Each file's outcome; accepted files carry ``source`` and ``tags`` to their image."""
         if not files:
             raise InvalidInput("no files: send one or more multipart parts named `files`")
+        params = {"source": check_source(source), "tags": normalise_tags(tags)}
         checked = [self._check(part) for part in files]
         valid_ids = [
             part.digest
             for part, info in zip(files, checked, strict=True)
             if not isinstance(info, InvalidImage)
         ]
-        known = self._vectors.existing_ids(valid_ids)
+        known = self._images.existing_ids(valid_ids)
         outcomes = []
         seen: set[str] = set()
         for part, info in zip(files, checked, strict=True):
@@ -69,7 +75,7 @@ class IngestService:
             elif part.digest in known or part.digest in seen:
                 outcomes.append(self._duplicate(part))
             else:
-                outcomes.append(self._accept(part, info))
+                outcomes.append(self._accept(part, info, params))
             seen.add(part.digest)
         return outcomes
 
@@ -88,18 +94,29 @@ class IngestService:
         log.info("duplicate", image_id=part.digest, job_id=job.job_id)
         return Outcome(part.filename, job.state.value, job.job_id, part.digest)
 
-    def _accept(self, part: ReceivedFile, info: ImageInfo) -> Outcome:
+    def _accept(self, part: ReceivedFile, info: ImageInfo, params: dict[str, Any]) -> Outcome:
         image_id = part.digest
         self._objects.put(staging_key(image_id), part.file, info.mime, length=part.size)
-        job = Job(str(uuid.uuid4()), JobState.QUEUED, image_id=image_id, filename=part.filename)
+        return self.requeue(image_id, part.filename, params, size=part.size, format=info.format)
+
+    def requeue(
+        self, image_id: str, filename: str, params: dict[str, Any], **facts: object
+    ) -> Outcome:
+        """A job for bytes already staged: recorded, then queued. If either fails, the staged
+        bytes go (no worker would take them) and the client is told 503, to send them again."""
+        job = Job(
+            str(uuid.uuid4()), JobState.QUEUED, image_id=image_id, filename=filename, params=params
+        )
         try:
             self._jobs.create(job)
-            self._queue.enqueue(job.job_id, image_id, part.filename)
         except DependencyUnavailable:
-            # No worker will ever take these bytes: the client is told 503 and sends them again.
             self._objects.delete(staging_key(image_id))
             raise
-        log.info(
-            "queued", image_id=image_id, job_id=job.job_id, bytes=part.size, format=info.format
-        )
-        return Outcome(part.filename, job.state.value, job.job_id, image_id)
+        try:
+            self._queue.enqueue(job.job_id, image_id, filename)
+        except DependencyUnavailable:
+            self._objects.delete(staging_key(image_id))
+            self._jobs.forget(job.job_id)
+            raise
+        log.info("queued", image_id=image_id, job_id=job.job_id, **facts)
+        return Outcome(filename, job.state.value, job.job_id, image_id)

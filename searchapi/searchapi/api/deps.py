@@ -6,8 +6,9 @@ from fastapi import Depends, Query, Request
 
 from searchapi.config import SearchSettings
 from searchapi.container import Container
+from searchapi.service.library import LibraryService
 from searchapi.service.search import SearchService
-from shared.domain import SearchFilters
+from shared.domain import SearchFilters, check_source, normalise_tags
 from shared.errors import InvalidInput
 from shared.imaging import MIME_TYPES
 
@@ -24,6 +25,10 @@ def _service(request: Request) -> SearchService:
     return _container(request).search()
 
 
+def _library(request: Request) -> LibraryService:
+    return _container(request).library()
+
+
 def _settings(request: Request) -> SearchSettings:
     return _container(request).settings()
 
@@ -36,11 +41,17 @@ def _filters(
     min_height: Annotated[int | None, Query(ge=1)] = None,
     after: Annotated[int | None, Query(ge=0, description="ingested at or after (unix ms)")] = None,
     before: Annotated[int | None, Query(ge=0, description="ingested before (unix ms)")] = None,
+    tag: Annotated[list[str], Query(description="images with every one of these tags")] = [],  # noqa: B006
+    source: Annotated[str | None, Query(description="upload | url | camera")] = None,
+    camera_id: Annotated[str | None, Query(pattern=r"^[\w.:-]{1,64}$")] = None,
 ) -> SearchFilters:
     formats = tuple(_FORMAT_ALIASES.get(f.upper(), f.upper()) for f in format)
     if unknown := [f for f in formats if f not in MIME_TYPES]:
         raise InvalidInput(f"unknown format {unknown[0]!r}; use one of {', '.join(MIME_TYPES)}")
-    return SearchFilters(formats, min_width, min_height, after, before)
+    if source is not None:
+        check_source(source)
+    tags = tuple(normalise_tags(tag))
+    return SearchFilters(formats, min_width, min_height, after, before, tags, source, camera_id)
 
 
 def _page(
@@ -57,6 +68,7 @@ def _page(
 
 
 ServiceDep = Annotated[SearchService, Depends(_service)]
+LibraryDep = Annotated[LibraryService, Depends(_library)]
 SettingsDep = Annotated[SearchSettings, Depends(_settings)]
 FiltersDep = Annotated[SearchFilters, Depends(_filters)]
 PageDep = Annotated[tuple[int, int], Depends(_page)]

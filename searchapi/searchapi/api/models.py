@@ -17,7 +17,10 @@ class ImageOut(BaseModel):
     filename: str
     bytes: int
     ingested_at: int = Field(description="unix ms")
-    meta: dict[str, Any]
+    source: str = Field(description="upload | url | camera")
+    camera_id: str | None
+    tags: list[str]
+    meta: dict[str, Any] = Field(description='{"exif": {...}}: what the file said about itself')
 
     @classmethod
     def of(cls, record: ImageRecord) -> "ImageOut":
@@ -31,6 +34,9 @@ class ImageOut(BaseModel):
             filename=record.filename,
             bytes=record.bytes,
             ingested_at=record.ingested_at,
+            source=record.source,
+            camera_id=record.camera_id,
+            tags=record.tags,
             meta=record.meta,
         )
 
@@ -70,6 +76,21 @@ class SearchResponse(BaseModel):
 
 
 class ImageList(BaseModel):
-    limit: int
-    offset: int
+    sort: str
+    total: int = Field(description="images matching the filters, on every page")
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page; null: last")
     results: list[ImageOut]
+
+
+class Tags(BaseModel):
+    tags: list[str] = Field(max_length=64, description="the image's tags, replacing its old ones")
+
+
+class TagChange(BaseModel):
+    add: list[str] = Field(default=[], max_length=64)
+    remove: list[str] = Field(default=[], max_length=64)
+
+
+class ImageTags(BaseModel):
+    id: str
+    tags: list[str]

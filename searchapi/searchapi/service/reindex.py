@@ -1,16 +1,15 @@
 """Re-index: re-embed every original with the configured model into a new collection, then move
 the alias to it in one step.
 
-Search keeps answering throughout: running services read the collection they verified at start,
-and the alias moves only when the new collection is complete. Images ingested into the old
-collection while this runs are copied over after the move. A record keeps what its first ingest
-learned (filename, ingest time, metadata); only originals without one get fresh metadata.
+The catalog names the images: every catalogued image is embedded from its original. Search keeps
+answering throughout: running services read the collection they verified at start, and the alias
+moves only when the new collection is complete. Images catalogued while this runs are copied over
+after the move. A record keeps what the catalog knows (filename, ingest time, metadata, tags).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
+from shared.catalog.images import ImageCatalog
 from shared.domain import ImageRecord, original_key
 from shared.embedding import ClipEmbedder
 from shared.errors import InvalidImage
@@ -22,7 +21,6 @@ from shared.vector_index import VectorIndex
 from shared.vectors import VectorStore
 
 log = get_logger(__name__)
-ORIGINALS = "originals/"
 
 
 class Reindexer:
@@ -30,12 +28,14 @@ class Reindexer:
         self,
         embedder: ClipEmbedder,
         objects: ObjectStore,
+        images: ImageCatalog,
         index: VectorIndex,
         max_pixels: int,
         batch_size: int,
     ) -> None:
         self._embedder = embedder
         self._objects = objects
+        self._images = images
         self._index = index
         self._max_pixels = max_pixels
         self._batch_size = batch_size
@@ -47,43 +47,29 @@ class Reindexer:
         new = self._index.create_collection(self._embedder.identity)
         self._index.load(new)
         target = VectorStore(self._index, new)
-        previous = VectorStore(self._index, old) if old else None
         log.info("re-index started", old=old, new=new, model=self._embedder.identity.key)
-        self._copy_missing(target, previous)  # the bulk, while search uses the old collection
+        self._copy_missing(target)  # the bulk, while search uses the old collection
         self._index.switch_alias(new)
         log.info("alias moved", alias=self._index.alias, collection=new)
-        self._copy_missing(target, previous)  # images that landed in the old collection meanwhile
+        self._copy_missing(target)  # images catalogued meanwhile
         if drop_previous and old:
             self._index.drop_collection(old)
             log.info("dropped previous collection", collection=old)
         return new
 
-    def _copy_missing(self, target: VectorStore, previous: VectorStore | None) -> None:
-        for batch in self._batches(self._ids()):
+    def _copy_missing(self, target: VectorStore) -> None:
+        """Every catalogued image the new collection lacks, embedded from its original."""
+        for batch in self._images.ids(self._batch_size):
             present = target.existing_ids(batch)
             missing = [i for i in batch if i not in present]
             if missing:
-                target.upsert(self._records(missing, previous))
+                target.upsert(self._records(self._images.get_many(missing)))
                 log.info("re-embedded", images=len(missing))
 
-    def _ids(self) -> Iterator[str]:
-        for key in self._objects.keys(ORIGINALS):
-            yield key.removeprefix(ORIGINALS)
-
-    def _batches(self, ids: Iterator[str]) -> Iterator[list[str]]:
-        batch: list[str] = []
-        for image_id in ids:
-            batch.append(image_id)
-            if len(batch) == self._batch_size:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
-
-    def _records(self, ids: list[str], previous: VectorStore | None) -> list[ImageRecord]:
-        known = {r.id: r for r in previous.get(ids, strong=True)} if previous else {}
+    def _records(self, known: list[ImageRecord]) -> list[ImageRecord]:
         records, images = [], []
-        for image_id in ids:
+        for old in known:
+            image_id = old.id
             data = self._objects.get(original_key(image_id))
             try:
                 decoded = decode_image(data, self._max_pixels)
@@ -95,9 +81,9 @@ class Reindexer:
                     image_id,
                     decoded,
                     size=len(data),
-                    filename=image_id,
-                    source="reindex",
-                    known=known.get(image_id),
+                    filename=old.filename,
+                    source=old.source,
+                    known=old,
                 )
             )
             images.append(decoded.image)

@@ -79,12 +79,6 @@ class SearchService:
         assert record.embedding is not None
         return self._search(record.embedding, limit, offset, min_score, SearchFilters(), image_id)
 
-    def image(self, image_id: str) -> ImageRecord:
-        return self._record(image_id, with_vector=False)
-
-    def images(self, limit: int, offset: int) -> list[ImageRecord]:
-        return self._vectors.list(limit, offset)
-
     def _record(self, image_id: str, with_vector: bool) -> ImageRecord:
         check_image_id(image_id)
         found = self._vectors.get([image_id], with_vectors=with_vector)

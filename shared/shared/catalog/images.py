@@ -14,12 +14,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
-from sqlalchemy import CursorResult, Select, and_, delete, func, or_, select
+from sqlalchemy import CursorResult, Select, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from shared.catalog.db import Catalog
-from shared.catalog.models import ImageRow, ImageTag
-from shared.domain import ImageRecord
+from shared.catalog.jobs import now_ms
+from shared.catalog.models import ImageRow, ImageTag, JobRow
+from shared.domain import ImageRecord, JobState, normalise_tags
 from shared.errors import ImageNotFound, InvalidInput
 from shared.imaging import MIME_TYPES
 
@@ -100,14 +101,18 @@ class ImageCatalog:
     def __init__(self, catalog: Catalog) -> None:
         self._catalog = catalog
 
-    def add(self, records: Sequence[ImageRecord], session: Session | None = None) -> None:
-        """Insert or replace rows (idempotent: a re-run writes the same rows again)."""
-        if session is None:
-            with self._catalog.session() as own:
-                self.add(records, own)
-            return
-        for record in records:
-            session.merge(_row(record))
+    def add(self, records: Sequence[ImageRecord], finished_jobs: Sequence[str] = ()) -> None:
+        """Insert or replace rows (idempotent: a re-run writes the same rows again); the
+        ``finished_jobs`` become `done` in the same transaction."""
+        with self._catalog.session() as session:
+            for record in records:
+                session.merge(_row(record))
+            if finished_jobs:
+                session.execute(
+                    update(JobRow)
+                    .where(JobRow.id.in_(list(finished_jobs)))
+                    .values(state=JobState.DONE.value, error=None, updated_at=now_ms())
+                )
 
     def get(self, image_id: str) -> ImageRecord:
         with self._catalog.session() as session:
@@ -115,6 +120,17 @@ class ImageCatalog:
             if row is None:
                 raise ImageNotFound(f"no image {image_id}")
             return _record(row)
+
+    def get_many(self, ids: Iterable[str]) -> list[ImageRecord]:
+        """The catalogued ones among ``ids`` (unknown ids are left out), in id order."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return []
+        with self._catalog.session() as session:
+            rows = session.scalars(
+                select(ImageRow).where(ImageRow.id.in_(wanted)).order_by(ImageRow.id)
+            )
+            return [_record(row) for row in rows]
 
     def existing_ids(self, ids: Iterable[str]) -> set[str]:
         wanted = list(set(ids))
@@ -190,7 +206,7 @@ class ImageCatalog:
         with self._catalog.session() as session:
             row = self._row(session, image_id)
             current = {t.tag for t in row.tags}
-            wanted = sorted((current | set(add)) - set(remove))
+            wanted = normalise_tags((current | set(add)) - set(remove))  # over the cap: rolls back
             row.tags = [t for t in row.tags if t.tag in wanted] + [
                 ImageTag(tag=tag) for tag in wanted if tag not in current
             ]

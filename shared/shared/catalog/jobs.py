@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from shared.catalog.db import Catalog
@@ -88,6 +88,11 @@ class JobStore:
             return
         with self._catalog.session() as own:
             own.execute(statement)
+
+    def forget(self, job_id: str) -> None:
+        """Remove a record that never became a job (its queueing failed, the client got a 503)."""
+        with self._catalog.session() as session:
+            session.execute(delete(JobRow).where(JobRow.id == job_id))
 
     def busy_image_ids(self, among: Iterable[str] | None = None) -> set[str]:
         """Images with a job still queued or processing (optionally only ``among`` these)."""

@@ -60,6 +60,14 @@ def _locked(catalog: Catalog, connection: Connection) -> Iterator[None]:
         yield
 
 
+@contextmanager
+def exclusive(catalog: Catalog) -> Iterator[None]:
+    """Hold the migrations' lock for another one-time start-up step (an index upgrade, a
+    backfill), so services starting together do it once, one after the other."""
+    with mapped_errors(), catalog.engine.connect() as connection, _locked(catalog, connection):
+        yield
+
+
 def upgrade(catalog: Catalog, revision: str = "head") -> None:
     """Bring the schema to ``revision`` (the newest by default); a no-op when it is there."""
     with mapped_errors(), catalog.engine.connect() as connection, _locked(catalog, connection):

@@ -19,16 +19,20 @@ router = APIRouter(prefix="/api/v1/ingest", tags=["ingest"])
     status_code=202,
     response_model=IngestResponse,
     responses={202: {"description": "one job (or per-file problem) per file"}},
-    openapi_extra=multipart_openapi("files", many=True),
+    openapi_extra=multipart_openapi(
+        "files", many=True, texts={"tags": "tags for every image: one per part, or comma-separated"}
+    ),
 )
 async def ingest(request: Request, service: IngestDep, settings: SettingsDep) -> JSONResponse:
-    files = await receive_request_files(
+    body = await receive_request_files(
         request,
         field_name="files",
         max_bytes=settings.limits.max_bytes,
         max_files=settings.ingest.max_files,
+        text_fields=("tags",),
     )
-    return await _ingest_files(service, files)
+    tags = [tag for text in body.texts.get("tags", []) for tag in text.split(",")]
+    return await _ingest_files(service, body.files, "upload", tags)
 
 
 @router.post(
@@ -38,12 +42,15 @@ async def ingest(request: Request, service: IngestDep, settings: SettingsDep) ->
     responses={202: {"description": "one job (or the problem) for the fetched image"}},
 )
 async def ingest_url(body: IngestUrl, service: IngestDep, fetcher: FetcherDep) -> JSONResponse:
-    return await _ingest_files(service, [await run_in_threadpool(fetcher.fetch, body.url)])
+    fetched = await run_in_threadpool(fetcher.fetch, body.url)
+    return await _ingest_files(service, [fetched], "url", body.tags)
 
 
-async def _ingest_files(service: IngestService, files: list[ReceivedFile]) -> JSONResponse:
+async def _ingest_files(
+    service: IngestService, files: list[ReceivedFile], source: str, tags: list[str]
+) -> JSONResponse:
     try:
-        outcomes = await run_in_threadpool(service.ingest, files)
+        outcomes = await run_in_threadpool(service.ingest, files, source, tags)
     finally:
         for part in files:
             part.close()

@@ -1,23 +1,60 @@
-"""``/api/v1/image``: one image's metadata, its neighbours, and the list of indexed images."""
+"""``/api/v1/image``: the library (pages, totals, filters), one image, its tags, its neighbours."""
 
-from fastapi import APIRouter
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
-from searchapi.api.deps import MinScore, PageDep, ServiceDep
-from searchapi.api.models import ImageList, ImageOut, SearchResponse
+from searchapi.api.deps import LibraryDep, MinScore, PageDep, ServiceDep
+from searchapi.api.models import (
+    ImageList,
+    ImageOut,
+    ImageTags,
+    SearchResponse,
+    TagChange,
+    Tags,
+)
+from shared.catalog.images import ImageQuery
 
 router = APIRouter(prefix="/api/v1/image", tags=["images"])
 
 
 @router.get("", response_model=ImageList)
-async def list_images(service: ServiceDep, page: PageDep) -> ImageList:
-    records = await run_in_threadpool(service.images, *page)
-    return ImageList(limit=page[0], offset=page[1], results=[ImageOut.of(r) for r in records])
+async def list_images(
+    library: LibraryDep,
+    sort: Literal["newest", "oldest", "name"] = "newest",
+    source: Annotated[str | None, Query(description="upload | url | camera")] = None,
+    tag: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, description="images per page (capped)")] = 50,
+    cursor: Annotated[str | None, Query(max_length=512, description="from next_cursor")] = None,
+) -> ImageList:
+    """The library, a page at a time; pages are stable while images arrive."""
+    page = await run_in_threadpool(library.page, ImageQuery(sort, source, tag, limit, cursor))
+    return ImageList(
+        sort=sort,
+        total=page.total,
+        next_cursor=page.next_cursor,
+        results=[ImageOut.of(r) for r in page.records],
+    )
 
 
 @router.get("/{image_id}", response_model=ImageOut)
-async def get_image(image_id: str, service: ServiceDep) -> ImageOut:
-    return ImageOut.of(await run_in_threadpool(service.image, image_id))
+async def get_image(image_id: str, library: LibraryDep) -> ImageOut:
+    return ImageOut.of(await run_in_threadpool(library.image, image_id))
+
+
+@router.put("/{image_id}/tags", response_model=ImageTags)
+async def set_tags(image_id: str, body: Tags, library: LibraryDep) -> ImageTags:
+    """Replace the image's tags (search filters on them at once)."""
+    tags = await run_in_threadpool(library.set_tags, image_id, body.tags)
+    return ImageTags(id=image_id, tags=tags)
+
+
+@router.patch("/{image_id}/tags", response_model=ImageTags)
+async def change_tags(image_id: str, body: TagChange, library: LibraryDep) -> ImageTags:
+    """Add and remove tags in one step."""
+    tags = await run_in_threadpool(library.change_tags, image_id, body.add, body.remove)
+    return ImageTags(id=image_id, tags=tags)
 
 
 @router.get("/{image_id}/similar", response_model=SearchResponse)

@@ -38,9 +38,10 @@ async def search_by_image(
     filters: FiltersDep,
     min_score: MinScore = None,
 ) -> SearchResponse:
-    files = await receive_request_files(
+    body = await receive_request_files(
         request, field_name="file", max_bytes=settings.limits.max_bytes, max_files=1
     )
+    files = body.files
     if not files:
         raise InvalidInput("send the picture as a multipart part named `file`")
     [upload] = files

@@ -1,0 +1,105 @@
+"""ImageService on in-memory fakes and the real catalog on a SQLite file: job status, and
+deleting an image everywhere (index row, catalog row, original, thumbnail, staged bytes).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import numpy as np
+import pytest
+
+from ingestapi.service.images import ImageService
+from shared.catalog.images import ImageCatalog
+from shared.catalog.jobs import JobStore
+from shared.domain import (
+    ImageRecord,
+    Job,
+    JobState,
+    image_id_of,
+    original_key,
+    staging_key,
+    thumb_key,
+)
+from shared.errors import ImageNotFound, InvalidInput, JobNotFound
+from tests.support.fakes import FakeObjectStore, FakeVectorStore
+
+
+@pytest.fixture
+def image_service(
+    objects: FakeObjectStore, vectors: FakeVectorStore, images: ImageCatalog, jobs: JobStore
+) -> ImageService:
+    return ImageService(objects=objects, vectors=vectors, images=images, jobs=jobs)
+
+
+def indexed(image_id: str) -> ImageRecord:
+    return ImageRecord(
+        image_id, 40, 40, 100, "PNG", "a.png", 1, embedding=np.ones(4, dtype=np.float32)
+    )
+
+
+def test_job_status_of_a_known_job(image_service: ImageService, jobs: JobStore) -> None:
+    job_id = str(uuid.uuid4())
+    jobs.create(Job(job_id, JobState.QUEUED, image_id="ab" * 32, filename="a.png"))
+    found = image_service.job(job_id)
+    assert (found.job_id, found.state, found.filename) == (job_id, JobState.QUEUED, "a.png")
+
+
+def test_job_status_refuses_a_malformed_id_and_an_unknown_one(image_service: ImageService) -> None:
+    with pytest.raises(InvalidInput):
+        image_service.job("not-a-uuid")
+    with pytest.raises(JobNotFound):
+        image_service.job(str(uuid.uuid4()))
+
+
+def _store_everywhere(
+    image_id: str, objects: FakeObjectStore, vectors: FakeVectorStore, images: ImageCatalog
+) -> None:
+    vectors.upsert([indexed(image_id)])
+    images.add([indexed(image_id)])
+    for key in (original_key(image_id), thumb_key(image_id), staging_key(image_id)):
+        objects.put(key, b"bytes", "application/octet-stream")
+
+
+def test_delete_removes_the_row_the_original_the_thumbnail_and_staging(
+    image_service: ImageService,
+    objects: FakeObjectStore,
+    vectors: FakeVectorStore,
+    images: ImageCatalog,
+) -> None:
+    gone, kept = image_id_of(b"gone"), image_id_of(b"kept")
+    _store_everywhere(gone, objects, vectors, images)
+    _store_everywhere(kept, objects, vectors, images)
+    image_service.delete(gone)
+    assert set(vectors.rows) == {kept}
+    assert images.existing_ids([gone, kept]) == {kept}
+    assert all(kept in key for key in objects.objects) and len(objects.objects) == 3
+
+
+@pytest.mark.parametrize("where", ["catalog", "originals"])
+def test_delete_of_an_image_that_never_reached_the_index_removes_it(
+    image_service: ImageService, objects: FakeObjectStore, images: ImageCatalog, where: str
+) -> None:
+    image_id = image_id_of(b"half")
+    if where == "catalog":
+        images.add([indexed(image_id)])
+    else:
+        objects.put(original_key(image_id), b"half", "image/png")
+    image_service.delete(image_id)
+    assert objects.objects == {} and images.count() == 0
+
+
+def test_delete_of_an_unknown_or_malformed_id_changes_nothing(
+    image_service: ImageService,
+    objects: FakeObjectStore,
+    vectors: FakeVectorStore,
+    images: ImageCatalog,
+) -> None:
+    kept = image_id_of(b"kept")
+    _store_everywhere(kept, objects, vectors, images)
+    with pytest.raises(ImageNotFound):
+        image_service.delete(image_id_of(b"never stored"))
+    with pytest.raises(InvalidInput):
+        image_service.delete("../" + kept)
+    assert set(vectors.rows) == {kept} and len(objects.objects) == 3
+    assert images.existing_ids([kept]) == {kept}
