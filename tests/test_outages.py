@@ -45,13 +45,13 @@ def stack(private_servers: Servers) -> Iterator[Stack]:
 
 @pytest.fixture(scope="module")
 def ingest(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.urls["ingestapi"], timeout=60) as client:
+    with stack.client("ingestapi") as client:
         yield client
 
 
 @pytest.fixture(scope="module")
 def search(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.urls["searchapi"], timeout=60) as client:
+    with stack.client("searchapi") as client:
         yield client
 
 

@@ -168,6 +168,10 @@ class Stack:
         self.urls["frontdoor"] = url
         return url
 
+    def client(self, service: str, timeout: float = 60) -> httpx.Client:
+        """An HTTP client for one of the services this stack started (close it, or use ``with``)."""
+        return httpx.Client(base_url=self.urls[service], timeout=timeout)
+
     def stop(self, name: str) -> None:
         if proc := self.processes.pop(name, None):
             proc.stop()

@@ -36,7 +36,9 @@ class ProblemOut(BaseModel):
 
 
 class VerifyOut(BaseModel):
-    counts: dict[str, int] = Field(description="what each side holds")
+    counts: dict[str, int] = Field(
+        description="what each side held when listed (the index listing may lag a second)"
+    )
     problems: list[ProblemOut]
     unrepaired: int
 

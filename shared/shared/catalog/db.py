@@ -29,8 +29,8 @@ DEPENDENCY = "catalog database"
 def _sqlite_pragmas(timeout_s: float) -> Any:
     def on_connect(connection: Any, _: Any) -> None:
         cursor = connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={int(timeout_s * 1000)}")  # before anything that locks
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={int(timeout_s * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")  # durable at each WAL checkpoint; fast commits
         cursor.close()

@@ -43,34 +43,40 @@ def current(catalog: Catalog) -> str | None:
 
 
 @contextmanager
-def _locked(catalog: Catalog, connection: Connection) -> Iterator[None]:
+def _locked(catalog: Catalog) -> Iterator[Connection]:
+    """A connection, held under the migrations' lock. On SQLite the file lock is taken before the
+    connection opens: opening one may switch the file to WAL, which must not race a migration."""
     if catalog.dialect == "postgresql":
-        connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": _PG_LOCK_ID})
-        try:
-            yield
-        finally:
-            connection.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": _PG_LOCK_ID})
+        with catalog.engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": _PG_LOCK_ID})
+            try:
+                yield connection
+            finally:
+                connection.rollback()  # a failed step leaves the transaction aborted
+                connection.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": _PG_LOCK_ID})
         return
     database = catalog.engine.url.database
     if not database or database == ":memory:":
-        yield
+        with catalog.engine.connect() as connection:
+            yield connection
         return
     with open(f"{database}.migrate-lock", "w") as lock_file:
         fcntl.flock(lock_file, fcntl.LOCK_EX)
-        yield
+        with catalog.engine.connect() as connection:
+            yield connection
 
 
 @contextmanager
 def exclusive(catalog: Catalog) -> Iterator[None]:
     """Hold the migrations' lock for another one-time start-up step (an index upgrade, a
     backfill), so services starting together do it once, one after the other."""
-    with mapped_errors(), catalog.engine.connect() as connection, _locked(catalog, connection):
+    with mapped_errors(), _locked(catalog):
         yield
 
 
 def upgrade(catalog: Catalog, revision: str = "head") -> None:
     """Bring the schema to ``revision`` (the newest by default); a no-op when it is there."""
-    with mapped_errors(), catalog.engine.connect() as connection, _locked(catalog, connection):
+    with mapped_errors(), _locked(catalog) as connection:
         before = MigrationContext.configure(connection).get_current_revision()
         command.upgrade(_config(connection), revision)
         connection.commit()
@@ -80,6 +86,6 @@ def upgrade(catalog: Catalog, revision: str = "head") -> None:
 
 
 def downgrade(catalog: Catalog, revision: str) -> None:
-    with mapped_errors(), catalog.engine.connect() as connection, _locked(catalog, connection):
+    with mapped_errors(), _locked(catalog) as connection:
         command.downgrade(_config(connection), revision)
         connection.commit()
