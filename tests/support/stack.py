@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -218,3 +219,4 @@ def stack_factory(servers: Servers) -> Iterator[Any]:
     yield make
     for stack in made:
         stack.stop_all()
+        shutil.rmtree(stack.work, ignore_errors=True)
