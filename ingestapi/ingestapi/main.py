@@ -3,7 +3,6 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import redis
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
@@ -13,7 +12,7 @@ from ingestapi.container import Container
 from shared.catalog import migrate
 from shared.errors import DependencyUnavailable
 from shared.logging import configure_logging, get_logger
-from shared.ops import ops_router
+from shared.ops import ops_router, redis_answers
 from shared.startup import when_available
 from shared.web import install_access_log, install_problem_handlers
 
@@ -29,13 +28,6 @@ def _prepare(container: Container) -> None:
         container.objects().ensure_bucket()
     except DependencyUnavailable as exc:
         log.warning("bucket not ensured at start", error=exc.detail)
-
-
-def _answers(client: redis.Redis) -> bool:
-    try:
-        return bool(client.ping())
-    except redis.RedisError:
-        return False
 
 
 def create_app(settings: IngestSettings | None = None) -> FastAPI:
@@ -60,7 +52,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         ops_router(
             container.metrics(),
             lambda: {
-                "redis": _answers(container.redis_client()),
+                "redis": redis_answers(container.redis_client()),
                 "catalog": container.catalog().ping(),
                 "minio": container.objects().ping(),
                 "milvus": container.index().ping(),

@@ -12,8 +12,6 @@ import socket
 import sys
 from collections.abc import Mapping
 
-import redis
-
 from ingestworker import tasks
 from ingestworker.celery_app import create_celery
 from ingestworker.config import WorkerSettings
@@ -23,7 +21,7 @@ from shared.catalog.backfill import backfill_from_index
 from shared.errors import ModelMismatch
 from shared.jobs import INGEST_QUEUE
 from shared.logging import configure_logging, get_logger
-from shared.ops import OpsServer, ops_router
+from shared.ops import OpsServer, ops_router, redis_answers
 from shared.startup import when_available
 
 log = get_logger("ingestworker")
@@ -46,19 +44,12 @@ def preflight(container: Container) -> None:
 
 def readiness(container: Container) -> Mapping[str, bool]:
     return {
-        "redis": _answers(container.redis_client()),
+        "redis": redis_answers(container.redis_client()),
         "catalog": container.catalog().ping(),
         "minio": container.objects().ping(),
         "milvus": container.index().ping(),
         "model": container.embedder().loaded,
     }
-
-
-def _answers(client: redis.Redis) -> bool:
-    try:
-        return bool(client.ping())
-    except redis.RedisError:
-        return False
 
 
 def main() -> None:

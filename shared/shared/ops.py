@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import redis
 import uvicorn
 from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
@@ -39,6 +40,14 @@ Readiness = Callable[[], Mapping[str, bool]]
 Info = Callable[[], Mapping[str, Any]]
 
 log = get_logger(__name__)
+
+
+def redis_answers(client: redis.Redis) -> bool:
+    """A readiness check of the broker: does Redis answer a PING."""
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
 
 
 def new_registry() -> CollectorRegistry:

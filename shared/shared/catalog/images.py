@@ -14,12 +14,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
-from sqlalchemy import CursorResult, Select, and_, delete, func, or_, select, update
+from sqlalchemy import CursorResult, Select, and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from shared.catalog.db import Catalog
-from shared.catalog.jobs import now_ms
-from shared.catalog.models import ImageRow, ImageTag, JobRow
+from shared.catalog.jobs import state_change
+from shared.catalog.models import ImageRow, ImageTag
 from shared.domain import ImageRecord, JobState, normalise_tags
 from shared.errors import ImageNotFound, InvalidInput
 from shared.imaging import MIME_TYPES
@@ -108,11 +108,7 @@ class ImageCatalog:
             for record in records:
                 session.merge(_row(record))
             if finished_jobs:
-                session.execute(
-                    update(JobRow)
-                    .where(JobRow.id.in_(list(finished_jobs)))
-                    .values(state=JobState.DONE.value, error=None, updated_at=now_ms())
-                )
+                session.execute(state_change(finished_jobs, JobState.DONE))
 
     def get(self, image_id: str) -> ImageRecord:
         with self._catalog.session() as session:

@@ -7,10 +7,9 @@ these records can. ingestapi creates them, the worker moves them through their s
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Update, delete, select, update
 
 from shared.catalog.db import Catalog
 from shared.catalog.models import JobRow
@@ -22,6 +21,15 @@ _BUSY = (JobState.QUEUED.value, JobState.PROCESSING.value)
 
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def state_change(job_ids: Sequence[str], state: JobState, error: str | None = None) -> Update:
+    """The statement that moves jobs to ``state`` (run it in the caller's transaction)."""
+    return (
+        update(JobRow)
+        .where(JobRow.id.in_(list(job_ids)))
+        .values(state=state.value, error=error, updated_at=now_ms())
+    )
 
 
 def _job(row: JobRow) -> Job:
@@ -45,7 +53,7 @@ class JobStore:
     def ping(self) -> bool:
         return self._catalog.ping()
 
-    def create(self, job: Job, session: Session | None = None) -> None:
+    def create(self, job: Job) -> None:
         job.created_at = job.updated_at = now_ms()
         row = JobRow(
             id=job.job_id,
@@ -58,11 +66,8 @@ class JobStore:
             created_at=job.created_at,
             updated_at=job.updated_at,
         )
-        if session is not None:
+        with self._catalog.session() as session:
             session.add(row)
-            return
-        with self._catalog.session() as own:
-            own.add(row)
 
     def get(self, job_id: str) -> Job:
         with self._catalog.session() as session:
@@ -71,23 +76,9 @@ class JobStore:
                 raise JobNotFound(f"no job {job_id}")
             return _job(row)
 
-    def set_state(
-        self,
-        job_id: str,
-        state: JobState,
-        error: str | None = None,
-        session: Session | None = None,
-    ) -> None:
-        statement = (
-            update(JobRow)
-            .where(JobRow.id == job_id)
-            .values(state=state.value, error=error, updated_at=now_ms())
-        )
-        if session is not None:
-            session.execute(statement)
-            return
-        with self._catalog.session() as own:
-            own.execute(statement)
+    def set_state(self, job_id: str, state: JobState, error: str | None = None) -> None:
+        with self._catalog.session() as session:
+            session.execute(state_change([job_id], state, error))
 
     def forget(self, job_id: str) -> None:
         """Remove a record that never became a job (its queueing failed, the client got a 503)."""
