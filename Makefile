@@ -19,6 +19,7 @@ MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
 APT_NEEDS := redis-server:redis-server nginx:nginx-light chromium:chromium wrk:wrk initdb:postgresql
 # make dev MODEL=production|tiny; auto keeps the model the data was indexed with
 MODEL ?= auto
+CREDENTIALS := data/admin-credentials
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CDNAPI_SOURCES := $(shell find cdnapi -name '*.go' -o -name 'go.mod' -o -name 'go.sum' 2>/dev/null)
 
@@ -57,7 +58,9 @@ $(BIN)/cdnapi: $(CDNAPI_SOURCES)
 dev: setup ## run the whole stack natively on loopback (Ctrl-C stops it)
 	@mkdir -p data
 	$(PY) tools/dev_env.py --model $(MODEL)
+	set -a && . data/dev.env && set +a && $(PY) -m ingestapi.bootstrap --credentials $(CREDENTIALS)
 	@echo "front door: http://127.0.0.1:3000   ingestapi :8000  searchapi :8001  cdnapi :8002"
+	@echo "admin sign-in and API key: $(CREDENTIALS) (made on the first run; mode 0600)"
 	@echo "data under ./data survives restarts; Ctrl-C stops everything"
 	exec $(PY) -m honcho -f Procfile -e data/dev.env start
 

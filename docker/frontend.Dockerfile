@@ -9,6 +9,15 @@ FROM nginx:1.28.0-alpine
 ENV FRONTEND_ROOT=/usr/share/nginx/imagesearch \
     FRONTEND_PORT=3000 \
     NGINX_ENVSUBST_TEMPLATE_SUFFIX=.template
+# The slow-client and per-address limits, the defaults of frontend/render_nginx.py's LIMITS
+# (envsubst checks nothing: an override must be a whole number in the range listed there).
+ENV FRONTEND_HEADER_TIMEOUT_S=10 \
+    FRONTEND_BODY_TIMEOUT_S=30 \
+    FRONTEND_SEND_TIMEOUT_S=30 \
+    FRONTEND_KEEPALIVE_TIMEOUT_S=30 \
+    FRONTEND_CONN_PER_ADDR=64 \
+    FRONTEND_BYTES_RATE=50 \
+    FRONTEND_BYTES_BURST=200
 RUN rm -f /etc/nginx/conf.d/default.conf
 COPY frontend/nginx.conf.template /etc/nginx/templates/imagesearch.conf.template
 COPY frontend/index.html frontend/favicon.svg ${FRONTEND_ROOT}/

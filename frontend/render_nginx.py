@@ -6,8 +6,10 @@
     render_nginx.py TEMPLATE OUTPUT   one template (what the nginx image does in Docker Compose)
 
 Only ``${NAME}`` for the names in VARIABLES is replaced, so nginx's own ``$uri``/``${uri}`` stay as
-they are; a name the template uses but the environment lacks is an error naming it. The two path
-variables are made absolute because nginx would read a relative one against its prefix (-p).
+they are; a name the template uses but the environment lacks is an error naming it, except the
+limits (LIMITS), which have defaults. The two path variables are made absolute because nginx would
+read a relative one against its prefix (-p). A limit must be a whole number in its range: zero or
+an hour-long header timeout would quietly switch a protection off, so they fail here instead.
 """
 
 from __future__ import annotations
@@ -18,10 +20,32 @@ import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 HERE = Path(__file__).resolve().parent
 SERVER_TEMPLATE = HERE / "nginx.conf.template"
 NATIVE_TEMPLATE = HERE / "nginx.native.conf.template"
+
+
+class Limit(NamedTuple):
+    """A number the template takes from the environment: its default and its safe range."""
+
+    default: int
+    low: int
+    high: int
+    unit: str
+
+
+# The slow-client and per-address limits; docker/frontend.Dockerfile sets the same defaults.
+LIMITS = {
+    "FRONTEND_HEADER_TIMEOUT_S": Limit(10, 1, 60, "seconds for a request's headers"),
+    "FRONTEND_BODY_TIMEOUT_S": Limit(30, 1, 300, "seconds between two reads of a body"),
+    "FRONTEND_SEND_TIMEOUT_S": Limit(30, 1, 300, "seconds between two writes of an answer"),
+    "FRONTEND_KEEPALIVE_TIMEOUT_S": Limit(30, 0, 300, "seconds an idle connection stays open"),
+    "FRONTEND_CONN_PER_ADDR": Limit(64, 1, 10_000, "connections in use per client address"),
+    "FRONTEND_BYTES_RATE": Limit(50, 1, 10_000, "/images/ requests per second per address"),
+    "FRONTEND_BYTES_BURST": Limit(200, 0, 100_000, "/images/ requests above the rate at once"),
+}
 VARIABLES = (
     "INGESTAPI_ADDR",
     "SEARCHAPI_ADDR",
@@ -29,6 +53,7 @@ VARIABLES = (
     "FRONTEND_PORT",
     "FRONTEND_ROOT",
     "NGINX_RUN_DIR",
+    *LIMITS,
 )
 PATHS = ("FRONTEND_ROOT", "NGINX_RUN_DIR")
 _PLACEHOLDER = re.compile(r"\$\{(" + "|".join(VARIABLES) + r")\}")
@@ -42,10 +67,14 @@ class RenderError(Exception):
 
 def values_from(env: Mapping[str, str], needed: set[str]) -> dict[str, str]:
     """The variables `needed`, checked, paths made absolute; RenderError says what is wrong."""
-    missing = sorted(name for name in needed if not env.get(name, "").strip())
+    missing = sorted(
+        name for name in needed if name not in LIMITS and not env.get(name, "").strip()
+    )
     if missing:
         raise RenderError(f"missing environment variable(s): {', '.join(missing)}")
-    values = {name: env[name].strip() for name in needed}
+    values = {name: env.get(name, "").strip() for name in needed}
+    for name in needed & LIMITS.keys():
+        values[name] = _limit(name, values[name])
     for name in needed & {"INGESTAPI_ADDR", "SEARCHAPI_ADDR", "CDNAPI_ADDR"}:
         if not _ADDRESS.match(values[name]):
             raise RenderError(f"{name}={values[name]!r} is not host:port")
@@ -57,6 +86,19 @@ def values_from(env: Mapping[str, str], needed: set[str]) -> dict[str, str]:
     if "FRONTEND_ROOT" in needed and not (Path(values["FRONTEND_ROOT"]) / "index.html").is_file():
         raise RenderError(f"FRONTEND_ROOT={values['FRONTEND_ROOT']} holds no index.html")
     return values
+
+
+def _limit(name: str, given: str) -> str:
+    """``given`` (or the default when empty) as a whole number within the limit's range."""
+    limit = LIMITS[name]
+    if not given:
+        return str(limit.default)
+    if not (given.isascii() and given.isdigit()) or not limit.low <= int(given) <= limit.high:
+        raise RenderError(
+            f"{name}={given!r} must be a whole number from {limit.low} to {limit.high} "
+            f"({limit.unit}; default {limit.default})"
+        )
+    return str(int(given))
 
 
 def render(template: str, env: Mapping[str, str]) -> str:

@@ -132,7 +132,7 @@ def test_the_index_is_copied_into_the_current_schema(upgraded: tuple[Stack, list
 
 def test_the_upgraded_library_verifies_clean_and_takes_tags(upgraded: tuple[Stack, list]) -> None:
     stack, rows = upgraded
-    with httpx.Client(timeout=60) as client:
+    with httpx.Client(timeout=60, headers=stack.auth_headers()) as client:
         report = client.post(f"{stack.urls['ingestapi']}/api/v1/admin/verify", json={}).json()
         assert (report["problems"], report["counts"]["catalog"]) == ([], IMAGES)
         listing = client.get(f"{stack.urls['searchapi']}/api/v1/image").json()

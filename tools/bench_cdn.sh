@@ -102,6 +102,7 @@ wait_http "http://127.0.0.1:$MINIO_PORT/minio/health/live" "$MINIO_PID" minio "$
 
 export MINIO__ENDPOINT=127.0.0.1:$MINIO_PORT MINIO__ACCESS_KEY=$MINIO_USER MINIO__SECRET_KEY=$MINIO_PASSWORD
 export MINIO__BUCKET=images
+export AUTH__PUBLIC_READ=true # compares serving with Nginx: no signed links on either side
 "$RUN/benchseed" -key "originals/$ID" -file "$RUN/original.bin" -content-type image/jpeg
 "$RUN/benchseed" -key "thumbs/$ID.webp" -file "$RUN/thumb.bin" -content-type image/webp
 

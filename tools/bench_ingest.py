@@ -35,7 +35,7 @@ def _pictures(n: int, size: int, seed: int) -> list[tuple[str, bytes]]:
 
 def run(stack: Stack, pictures: list[tuple[str, bytes]], batch: int) -> float:
     url = stack.urls["ingestapi"]
-    with httpx.Client(timeout=300) as client:
+    with httpx.Client(timeout=300, headers=stack.auth_headers()) as client:
         started = time.perf_counter()
         jobs = []
         for i in range(0, len(pictures), batch):

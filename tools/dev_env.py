@@ -1,4 +1,4 @@
-"""Write the environment ``make dev`` runs the stack with (data/dev.env), choosing the model.
+"""Write the environment ``make dev`` runs the stack with (data/dev.env): the model, its secrets.
 
 The production model (ViT-B-32, laion2b_s34b_b79k) is used when its weights are in the cache
 or can be fetched now; otherwise the stack starts with the tiny demo model trained on coloured
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
+import secrets
 import socket
 import sys
 from pathlib import Path
@@ -18,6 +20,8 @@ PRODUCTION = ("ViT-B-32", "laion2b_s34b_b79k")
 TINY = ("tiny-shapes", "shared/shared/assets/tiny-shapes.safetensors")
 FETCH_TIMEOUT_S = 600
 HUB_HOST = "huggingface.co"
+# Made once, kept across runs: sessions and signed links outlive a restart.
+SECRETS = ("AUTH__JWT_SECRET", "SIGNING__SECRET")
 DEV_PORTS = {
     6379: "Redis",
     9000: "MinIO",
@@ -109,9 +113,18 @@ def main() -> None:
 
     cache_dir = ROOT / "data" / "models"
     cache_dir.mkdir(parents=True, exist_ok=True)
-    name, weights = choose_model(args.model, args.out, cache_dir)
-    args.out.write_text(
-        f"MODEL__NAME={name}\nMODEL__PRETRAINED={weights}\nMODEL__CACHE_DIR={cache_dir}\n"
+    previous = _read_env(args.out)
+    name, weights = choose_model(args.model, previous, cache_dir)
+    write_env(
+        args.out,
+        {
+            "MODEL__NAME": name,
+            "MODEL__PRETRAINED": weights,
+            "MODEL__CACHE_DIR": str(cache_dir),
+            # Reads are open on loopback; writes need a credential (data/admin-credentials).
+            "AUTH__PUBLIC_READ": "true",
+            **{secret: previous.get(secret) or secrets.token_hex(32) for secret in SECRETS},
+        },
     )
     if (name, weights) == TINY:
         banner = "!" * 78
@@ -127,7 +140,21 @@ def main() -> None:
     print(f"model: {name} ({weights})", file=sys.stderr)
 
 
-def choose_model(wanted: str, previous: Path, cache_dir: Path) -> tuple[str, str]:
+def _read_env(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+
+
+def write_env(path: Path, values: dict[str, str]) -> None:
+    """Owner-only: the file holds the session and link-signing secrets."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as out:
+        os.fchmod(out.fileno(), 0o600)
+        out.write("".join(f"{key}={value}\n" for key, value in values.items()))
+
+
+def choose_model(wanted: str, previous: dict[str, str], cache_dir: Path) -> tuple[str, str]:
     """An explicit choice wins; otherwise keep the model this data was indexed with.
 
     Switching on its own would make the services refuse the existing index (it holds the other
@@ -137,12 +164,8 @@ def choose_model(wanted: str, previous: Path, cache_dir: Path) -> tuple[str, str
         return PRODUCTION
     if wanted == "tiny":
         return TINY
-    if previous.exists():
-        chosen = dict(
-            line.split("=", 1) for line in previous.read_text().splitlines() if "=" in line
-        )
-        if (chosen.get("MODEL__NAME"), chosen.get("MODEL__PRETRAINED")) in (PRODUCTION, TINY):
-            return chosen["MODEL__NAME"], chosen["MODEL__PRETRAINED"]
+    if (previous.get("MODEL__NAME"), previous.get("MODEL__PRETRAINED")) in (PRODUCTION, TINY):
+        return previous["MODEL__NAME"], previous["MODEL__PRETRAINED"]
     return PRODUCTION if production_weights_available(cache_dir) else TINY
 
 

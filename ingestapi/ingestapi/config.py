@@ -7,13 +7,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, Field
 
-from shared.config import (
-    HttpSettings,
-    MilvusSettings,
-    MinioSettings,
-    RedisSettings,
-    ServiceSettings,
-)
+from shared.config import ApiSettings, HttpSettings, MilvusSettings, MinioSettings
 
 
 class IngestLimits(BaseModel):
@@ -28,11 +22,10 @@ class IngestLimits(BaseModel):
     )
 
 
-class IngestSettings(ServiceSettings):
+class IngestSettings(ApiSettings):
     service: ClassVar[str] = "ingestapi"
 
     http: HttpSettings = HttpSettings(port=8000)
     minio: MinioSettings = MinioSettings()
-    redis: RedisSettings = RedisSettings()
     milvus: MilvusSettings = MilvusSettings()
     ingest: IngestLimits = IngestLimits()

@@ -12,6 +12,7 @@ from ingestapi.service.verify import LibraryChecker
 from shared.catalog.db import Catalog
 from shared.catalog.images import ImageCatalog
 from shared.catalog.jobs import JobStore
+from shared.identity.http import build_identity
 from shared.ops import new_registry
 from shared.storage import ObjectStore
 from shared.vector_index import VectorIndex
@@ -29,6 +30,7 @@ class Container(containers.DeclarativeContainer):
     catalog = providers.Singleton(Catalog, settings.provided.database)
     images = providers.Singleton(ImageCatalog, catalog)
     jobs = providers.Singleton(JobStore, catalog)
+    identity = providers.Singleton(build_identity, settings, catalog)
     queue = providers.Singleton(IngestQueue, settings.provided.redis.url)
 
     ingest = providers.Singleton(

@@ -6,11 +6,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
-from ingestapi.api.routes import admin, ingest
+from ingestapi.api.routes import accounts, admin, auth, ingest
 from ingestapi.config import IngestSettings
 from ingestapi.container import Container
 from shared.catalog import migrate
 from shared.errors import DependencyUnavailable
+from shared.exposure import refuse_unsafe_defaults
+from shared.http_timeouts import install_body_timeout
+from shared.identity.http import install_identity
 from shared.logging import configure_logging, get_logger
 from shared.ops import ops_router, redis_answers
 from shared.startup import when_available
@@ -33,6 +36,7 @@ def _prepare(container: Container) -> None:
 def create_app(settings: IngestSettings | None = None) -> FastAPI:
     settings = settings or IngestSettings()
     configure_logging(settings.log, "ingestapi")
+    refuse_unsafe_defaults(settings, "ingestapi")
     container = Container(settings=settings)
 
     @asynccontextmanager
@@ -45,9 +49,13 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     app = FastAPI(title="ingestapi", version="0.1.0", lifespan=lifespan)
     app.state.container = container
     install_problem_handlers(app)
+    install_body_timeout(app, settings.http.body_timeout_s)
     install_access_log(app, container.metrics())
+    install_identity(app, container.identity)
     app.include_router(ingest.router)
+    app.include_router(auth.router)
     app.include_router(admin.router)
+    app.include_router(accounts.router)
     app.include_router(
         ops_router(
             container.metrics(),

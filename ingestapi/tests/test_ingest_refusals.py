@@ -32,7 +32,7 @@ def intake_stack(stack_factory: Any) -> Iterator[Stack]:
 
 @pytest.fixture(scope="module")
 def intake(intake_stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=intake_stack.urls["ingestapi"], timeout=60) as client:
+    with intake_stack.client("ingestapi", timeout=60) as client:
         yield client
 
 

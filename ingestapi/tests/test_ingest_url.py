@@ -163,7 +163,7 @@ def url_stack(stack_factory: Any) -> Iterator[Stack]:
 
 @pytest.fixture(scope="module")
 def api(url_stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=url_stack.urls["ingestapi"], timeout=30) as client:
+    with url_stack.client("ingestapi", timeout=30) as client:
         yield client
 
 
@@ -171,8 +171,8 @@ def api(url_stack: Stack) -> Iterator[httpx.Client]:
 def strict_api(stack_factory: Any) -> Iterator[httpx.Client]:
     """An ingestapi with the default policy: public addresses only."""
     stack = stack_factory("ingest-url-strict")
-    url = stack.start_ingestapi()
-    with httpx.Client(base_url=url, timeout=30) as client:
+    stack.start_ingestapi()
+    with stack.client("ingestapi", timeout=30) as client:
         yield client
     stack.stop_all()
 

@@ -27,6 +27,7 @@ from shared.catalog.jobs import JobStore
 from shared.config import DatabaseSettings, ImageLimits
 from shared.domain import ImageRecord, image_id_of, original_key, staging_key, thumb_key
 from tests.support.fakes import FakeIngestQueue, FakeObjectStore, FakeVectorIndex, FakeVectorStore
+from tests.support.identity import IN_MEMORY_LIMITS, TEST_AUTH, grant
 from tests.support.images import encode, picture, truncated
 from tests.support.local_catalog import FailableCatalog, recorded_jobs
 
@@ -41,6 +42,8 @@ def settings_on(database: DatabaseSettings) -> IngestSettings:
         limits=ImageLimits(max_bytes=MAX_BYTES, max_pixels=MAX_PIXELS),
         ingest=IngestLimits(max_files=MAX_FILES, startup_deadline_s=1),
         database=database,
+        auth=TEST_AUTH,
+        rate_limit=IN_MEMORY_LIMITS,
     )
 
 
@@ -63,9 +66,11 @@ def app(
 
 
 @pytest.fixture
-def api(app: FastAPI) -> Iterator[TestClient]:
-    # Unexpected errors answer 500 as in production, instead of being raised into the test.
+def api(app: FastAPI, catalog: FailableCatalog) -> Iterator[TestClient]:
+    """A client with an admin's key. Unexpected errors answer 500 as in production, instead of
+    being raised into the test."""
     with TestClient(app, raise_server_exceptions=False) as client:  # runs the lifespan
+        grant(client, catalog)
         yield client
 
 

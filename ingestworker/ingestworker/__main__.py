@@ -19,6 +19,7 @@ from ingestworker.container import Container
 from shared.catalog import migrate
 from shared.catalog.backfill import backfill_from_index
 from shared.errors import ModelMismatch
+from shared.exposure import refuse_unsafe_defaults
 from shared.jobs import INGEST_QUEUE
 from shared.logging import configure_logging, get_logger
 from shared.ops import OpsServer, ops_router, redis_answers
@@ -55,6 +56,7 @@ def readiness(container: Container) -> Mapping[str, bool]:
 def main() -> None:
     settings = WorkerSettings()
     configure_logging(settings.log, "ingestworker")
+    refuse_unsafe_defaults(settings, "ingestworker")
     container = Container(settings=settings)
     try:
         preflight(container)

@@ -27,7 +27,7 @@ def stack(stack_factory: Any) -> Iterator[Stack]:
 
 @pytest.fixture()
 def client(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.urls["ingestapi"], timeout=60) as client:
+    with stack.client("ingestapi", timeout=60) as client:
         yield client
 
 

@@ -4,13 +4,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, Field
 
-from shared.config import (
-    HttpSettings,
-    MilvusSettings,
-    MinioSettings,
-    ModelSettings,
-    ServiceSettings,
-)
+from shared.config import ApiSettings, HttpSettings, MilvusSettings, MinioSettings, ModelSettings
 
 
 class SearchOptions(BaseModel):
@@ -21,7 +15,7 @@ class SearchOptions(BaseModel):
     startup_deadline_s: int = Field(default=300, ge=1, description="how long to wait for Milvus")
 
 
-class SearchSettings(ServiceSettings):
+class SearchSettings(ApiSettings):
     service: ClassVar[str] = "searchapi"
 
     http: HttpSettings = HttpSettings(port=8001)

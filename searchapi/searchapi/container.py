@@ -4,11 +4,13 @@ from dependency_injector import containers, providers
 
 from searchapi.config import SearchSettings
 from searchapi.service.library import LibraryService
+from searchapi.service.links import build_links
 from searchapi.service.reindex import Reindexer
 from searchapi.service.search import SearchService
 from shared.catalog.db import Catalog
 from shared.catalog.images import ImageCatalog
 from shared.embedding import ClipEmbedder
+from shared.identity.http import build_identity
 from shared.ops import new_registry
 from shared.storage import ObjectStore
 from shared.vector_index import VectorIndex
@@ -25,6 +27,8 @@ class Container(containers.DeclarativeContainer):
     objects = providers.Singleton(ObjectStore, settings.provided.minio)
     catalog = providers.Singleton(Catalog, settings.provided.database)
     images = providers.Singleton(ImageCatalog, catalog)
+    identity = providers.Singleton(build_identity, settings, catalog)
+    links = providers.Singleton(build_links, settings.provided.auth, settings.provided.signing)
     library = providers.Singleton(
         LibraryService, images=images, vectors=vectors, max_limit=settings.provided.search.max_limit
     )

@@ -14,6 +14,9 @@ from searchapi.api.routes import images, search
 from searchapi.config import SearchSettings
 from searchapi.container import Container
 from shared.catalog import migrate
+from shared.exposure import refuse_unsafe_defaults
+from shared.http_timeouts import install_body_timeout
+from shared.identity.http import install_identity
 from shared.logging import configure_logging, get_logger
 from shared.ops import ops_router
 from shared.startup import when_available
@@ -48,7 +51,9 @@ def _readiness(container: Container) -> Mapping[str, bool]:
 def create_app(settings: SearchSettings | None = None) -> FastAPI:
     settings = settings or SearchSettings()
     configure_logging(settings.log, "searchapi")
+    refuse_unsafe_defaults(settings, "searchapi")
     container = Container(settings=settings)
+    container.links()  # private reads without a signing secret stop the start here
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -59,7 +64,9 @@ def create_app(settings: SearchSettings | None = None) -> FastAPI:
     app = FastAPI(title="searchapi", version="0.1.0", lifespan=lifespan)
     app.state.container = container
     install_problem_handlers(app)
+    install_body_timeout(app, settings.http.body_timeout_s)
     install_access_log(app, container.metrics())
+    install_identity(app, container.identity)
     app.include_router(search.router)
     app.include_router(images.router)
     app.include_router(

@@ -71,7 +71,7 @@ def stack(stack_factory: Any) -> Iterator[Stack]:
 
 @pytest.fixture(scope="module")
 def search(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.urls["searchapi"], timeout=60) as client:
+    with stack.client("searchapi", timeout=60) as client:
         yield client
 
 
@@ -102,7 +102,7 @@ def _ingest(stack: Stack, pictures: list[Indexed]) -> None:
     for picture in pictures:
         kind = picture.format.lower()
         files.append(("files", (f"{secrets.token_hex(6)}.{kind}", picture.data, f"image/{kind}")))
-    with httpx.Client(base_url=stack.urls["ingestapi"], timeout=120) as ingest:
+    with stack.client("ingestapi", timeout=120) as ingest:
         jobs = ingest.post("/api/v1/ingest", files=files).json()["jobs"]
         assert [job["image_id"] for job in jobs] == [p.image_id for p in pictures]
         for job in jobs:

@@ -16,6 +16,8 @@ from tests.support.images import encode
 from tests.support.processes import ROOT
 from tests.support.stack import Stack, wait_for_job
 
+UNLIMITED = "1000000/minute"
+
 
 def _model_b(directory: Path) -> str:
     """Model B: the tiny architecture with other (seeded, untrained) weights."""
@@ -50,12 +52,13 @@ def test_reindex_moves_the_alias_while_search_keeps_answering(
     try:
         ingest_url = stack.start_ingestapi()
         stack.start_worker()
-        search_a = stack.start_searchapi()
+        # The test polls search without pause while the re-index runs: far above any rate limit.
+        search_a = stack.start_searchapi(RATE_LIMIT__SEARCH=UNLIMITED)
         files = [
             ("files", (f"{s.colour}-{s.shape}-{i}.png", encode(img, "PNG")))
             for i, (s, img) in enumerate(samples(12, seed=99, image_size=96))
         ]
-        with httpx.Client(timeout=60) as client:
+        with httpx.Client(timeout=60, headers=stack.auth_headers()) as client:
             jobs = client.post(f"{ingest_url}/api/v1/ingest", files=files).json()["jobs"]
             for job in jobs:
                 assert wait_for_job(client, ingest_url, job["job_id"])["state"] == "done"
@@ -95,7 +98,7 @@ def test_reindex_moves_the_alias_while_search_keeps_answering(
         stack.stop("searchapi")
 
         # A model-B service starts and finds what was indexed.
-        search_b = stack.start_searchapi(MODEL__PRETRAINED=weights_b)
+        search_b = stack.start_searchapi(MODEL__PRETRAINED=weights_b, RATE_LIMIT__SEARCH=UNLIMITED)
         with httpx.Client(timeout=30) as client:
             hits = client.get(
                 f"{search_b}/api/v1/image/search", params={"text": "x", "limit": 50}

@@ -25,6 +25,7 @@ from shared.embedding import TINY_MODEL
 from shared.uploads import PART_OVERHEAD
 from tests.support.fake_model import PALETTE, FakeEmbedder, indexed_picture
 from tests.support.fakes import FakeVectorIndex, FakeVectorStore
+from tests.support.identity import IN_MEMORY_LIMITS, TEST_AUTH, grant
 from tests.support.images import encode, noise, picture, png_bomb_header
 from tests.support.local_catalog import FailableCatalog, sqlite_catalog
 
@@ -33,6 +34,8 @@ MAX_LIMIT, MAX_OFFSET, MAX_BYTES, MAX_PIXELS = 20, 50, 50_000, 40_000
 SETTINGS = SearchSettings(
     search=SearchOptions(max_limit=MAX_LIMIT, max_offset=MAX_OFFSET, startup_deadline_s=1),
     limits=ImageLimits(max_bytes=MAX_BYTES, max_pixels=MAX_PIXELS),
+    auth=TEST_AUTH,
+    rate_limit=IN_MEMORY_LIMITS,
 )
 # Two red pictures and two others; each filter below keeps a different subset.
 RED_SQUARE = indexed_picture(
@@ -78,6 +81,7 @@ def serve(embedder: FakeEmbedder, directory: Path) -> Iterator[Served]:
     container.catalog.override(providers.Object(catalog))
     # A 500 must come back as a response, as a client sees it, not as the exception.
     with TestClient(app, raise_server_exceptions=False) as client:
+        grant(client, catalog)
         yield Served(client, vectors, index, catalog)
 
 

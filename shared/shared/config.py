@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import yaml
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 
@@ -70,6 +70,48 @@ class ImageLimits(BaseModel):
 class HttpSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
+    header_timeout_s: float = Field(
+        default=10.0, gt=0, description="a request's headers must arrive within this"
+    )
+    body_timeout_s: float = Field(
+        default=30.0, gt=0, description="longest wait for the next piece of a request body"
+    )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="proxies whose X-Forwarded-For names the client (the front door)",
+    )
+
+
+class AuthSettings(BaseModel):
+    """Who may do what. Writes always need a credential; reads only when ``public_read`` is
+    false. ``jwt_secret`` signs the page's session tokens and must be the same in every API."""
+
+    public_read: bool = False
+    jwt_secret: SecretStr = SecretStr("")
+    session_ttl_s: int = Field(default=900, ge=60, description="a page session, renewed in use")
+    cookie_secure: bool = Field(default=False, description="true when the front door is HTTPS")
+    bootstrap_password: SecretStr = Field(
+        default=SecretStr(""), description="the first admin's password (empty: a random one)"
+    )
+
+
+class SigningSettings(BaseModel):
+    """Byte links (``/images/...``) signed with HMAC-SHA256 when reads are private; cdnapi
+    checks them with the same secret."""
+
+    secret: SecretStr = SecretStr("")
+    link_ttl_s: int = Field(default=3600, ge=60, description="how long a signed link stays valid")
+
+
+class RateLimitSettings(BaseModel):
+    """Moving-window limits in Redis, per credential (per client address when anonymous), in
+    the ``limits`` notation (``10/minute``, ``100 per 10 seconds``)."""
+
+    enabled: bool = True
+    storage_url: str = Field(default="", description="empty: the Redis of redis.url")
+    login: str = "10/minute"
+    ingest: str = "120/minute"
+    search: str = "300/minute"
 
 
 class LogSettings(BaseModel):
@@ -135,3 +177,13 @@ class ServiceSettings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, _YamlSource(settings_cls, cls.service))
+
+
+class ApiSettings(ServiceSettings):
+    """What both HTTP APIs have: a listener, Redis (rate limits), identity and link signing."""
+
+    http: HttpSettings = HttpSettings()
+    redis: RedisSettings = RedisSettings()
+    auth: AuthSettings = AuthSettings()
+    signing: SigningSettings = SigningSettings()
+    rate_limit: RateLimitSettings = RateLimitSettings()

@@ -80,6 +80,38 @@ class ObjectNotFound(NotFound):
     code = "object-not-found"
 
 
+class Conflict(ImageSearchError):
+    """The request clashes with what exists (a username already taken)."""
+
+    code = "conflict"
+
+
+class Unauthenticated(ImageSearchError):
+    """No credential, or one we do not accept (unknown, revoked, expired)."""
+
+    def __init__(self, detail: str, code: str = "unauthenticated") -> None:
+        super().__init__(detail)
+        self.code = code
+
+
+class Forbidden(ImageSearchError):
+    """A valid credential whose role may not do this (or a page request without its CSRF token)."""
+
+    def __init__(self, detail: str, code: str = "forbidden") -> None:
+        super().__init__(detail)
+        self.code = code
+
+
+class RateLimited(ImageSearchError):
+    """Over a rate limit; ``headers`` say when to come back (Retry-After, RateLimit)."""
+
+    code = "rate-limited"
+
+    def __init__(self, detail: str, headers: dict[str, str]) -> None:
+        super().__init__(detail)
+        self.headers = headers
+
+
 class DependencyUnavailable(ImageSearchError):
     """A backing service (MinIO, Milvus, Redis) did not answer. Transient: retry later."""
 

@@ -20,13 +20,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.config import HttpSettings
 from shared.errors import (
+    Conflict,
     DependencyUnavailable,
     FileTooLarge,
+    Forbidden,
     ImageSearchError,
     InvalidImage,
     InvalidInput,
     ModelMismatch,
     NotFound,
+    RateLimited,
+    Unauthenticated,
     UnsupportedImageType,
     UrlNotFetched,
 )
@@ -43,6 +47,10 @@ _STATUS: list[tuple[type[ImageSearchError], int, str]] = [
     (UrlNotFetched, 422, "URL not fetched"),
     (InvalidInput, 400, "Invalid request"),
     (NotFound, 404, "Not found"),
+    (Unauthenticated, 401, "Unauthenticated"),
+    (Forbidden, 403, "Forbidden"),
+    (Conflict, 409, "Conflict"),
+    (RateLimited, 429, "Too many requests"),
     (DependencyUnavailable, 503, "Service unavailable"),
     (ModelMismatch, 503, "Model mismatch"),
 ]
@@ -71,14 +79,23 @@ def problem_response(
     return JSONResponse(body, status_code=body["status"], media_type=PROBLEM_JSON, headers=headers)
 
 
+def _headers_for(exc: ImageSearchError) -> dict[str, str] | None:
+    if isinstance(exc, DependencyUnavailable):
+        return {"Retry-After": "5"}
+    if isinstance(exc, Unauthenticated):
+        return {"WWW-Authenticate": 'Bearer realm="imagesearch"'}
+    if isinstance(exc, RateLimited):
+        return exc.headers
+    return None
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     async def domain_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ImageSearchError)
         body = problem_for(exc)
         if body["status"] >= 500:
             log.warning("dependency problem", error=type(exc).__name__, detail=exc.detail)
-        retry = {"Retry-After": "5"} if isinstance(exc, DependencyUnavailable) else None
-        return problem_response(body, retry)
+        return problem_response(body, _headers_for(exc))
 
     async def validation_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
@@ -158,7 +175,22 @@ def install_access_log(app: FastAPI, registry: CollectorRegistry) -> None:
 
 
 def serve(app: FastAPI, http: HttpSettings) -> None:
-    """Run ``app`` with uvicorn on the configured address; logging stays ours (structlog)."""
+    """Run ``app`` with uvicorn on the configured address; logging stays ours (structlog).
+
+    Headers must arrive within ``http.header_timeout_s`` (bodies are bounded by the app's
+    ``install_body_timeout``), and the client address is the one the front door names in
+    X-Forwarded-For when the connection comes from ``http.forwarded_allow_ips``.
+    """
     import uvicorn
 
-    uvicorn.run(app, host=http.host, port=http.port, log_config=None)
+    from shared.http_timeouts import HeaderTimeoutProtocol
+
+    uvicorn.run(
+        app,
+        host=http.host,
+        port=http.port,
+        log_config=None,
+        http=HeaderTimeoutProtocol.with_timeout(http.header_timeout_s),
+        proxy_headers=True,
+        forwarded_allow_ips=http.forwarded_allow_ips,
+    )

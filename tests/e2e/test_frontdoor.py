@@ -30,7 +30,7 @@ from PIL import Image
 from tests.support.frontdoor import FRONTEND, start_frontdoor
 from tests.support.images import marked_corner, marked_jpeg
 from tests.support.processes import free_port
-from tests.support.stack import wait_for_job
+from tests.support.stack import Stack, wait_for_job
 
 CSP = "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'"
 
@@ -191,7 +191,7 @@ def test_render_fills_only_its_variables(tmp_path: Path) -> None:
     directives = [line for line in conf.splitlines() if not line.lstrip().startswith("#")]
     assert not [line for line in directives if "${" in line]
     assert f"root {FRONTEND};" in conf
-    assert "$proxy_add_x_forwarded_for" in conf and "try_files $uri /index.html;" in conf
+    assert "X-Forwarded-For $remote_addr;" in conf and "try_files $uri /index.html;" in conf
 
 
 # -- /images/ through the front door, with the whole stack behind it ---------------------------
@@ -207,10 +207,10 @@ class Stored:
 
 
 @pytest.fixture(scope="module")
-def stored(frontdoor_url: str) -> Stored:
+def stored(frontdoor_stack: Stack, frontdoor_url: str) -> Stored:
     """A 320x240 JPEG, EXIF-tagged to be shown turned 90° clockwise, ingested through Nginx."""
     data = marked_jpeg(orientation=6, width=320, height=240)
-    with httpx.Client(base_url=frontdoor_url, timeout=60) as client:
+    with frontdoor_stack.client("frontdoor") as client:
         files = {"files": ("turned.jpg", data, "image/jpeg")}
         [job] = client.post("/api/v1/ingest", files=files).json()["jobs"]
         assert wait_for_job(client, frontdoor_url, job["job_id"])["state"] == "done"

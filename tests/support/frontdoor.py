@@ -2,6 +2,7 @@
 
 For the fixtures: ``start_frontdoor(ingestapi, searchapi, cdnapi, run_dir, log_dir)`` renders the
 config the way ``make dev`` does, starts Nginx on a free loopback port and returns it with its URL.
+``limits`` overrides render_nginx.py's LIMITS (``{"FRONTEND_HEADER_TIMEOUT_S": "2"}``).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -30,6 +32,7 @@ def start_frontdoor(
     run_dir: Path,
     log_dir: Path,
     name: str = "frontdoor",
+    limits: Mapping[str, str] | None = None,
 ) -> tuple[ManagedProcess, str]:
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     port = free_port()
@@ -40,6 +43,7 @@ def start_frontdoor(
         "FRONTEND_PORT": f"127.0.0.1:{port}",
         "FRONTEND_ROOT": str(FRONTEND),
         "NGINX_RUN_DIR": str(run_dir),
+        **(limits or {}),
     }
     subprocess.run(
         [sys.executable, str(FRONTEND / "render_nginx.py"), "--native"],

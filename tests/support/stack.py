@@ -16,11 +16,15 @@ from typing import Any
 import httpx
 import pytest
 
+from shared.catalog import migrate
 from shared.catalog.db import Catalog
 from shared.catalog.images import ImageCatalog
 from shared.catalog.jobs import JobStore
 from shared.config import DatabaseSettings, MilvusSettings, MinioSettings
 from shared.embedding import TINY_CHECKPOINT, TINY_MODEL
+from shared.identity.keys import KeyStore
+from shared.identity.roles import Role
+from shared.identity.users import UserStore
 from shared.storage import ObjectStore
 from shared.vector_index import VectorIndex
 from shared.vectors import VectorStore
@@ -29,6 +33,9 @@ from tests.support.processes import ROOT, ManagedProcess, free_port, http_ok, wa
 from tests.support.servers import MINIO_PASSWORD, MINIO_USER, Servers
 
 PYTHON = sys.executable
+JWT_SECRET = "test-session-secret-" + "s" * 24
+SIGNING_SECRET = "test-signing-secret-" + "k" * 24
+ADMIN_PASSWORD = "admin-password-for-tests"
 _suite_numbers = itertools.count(1)
 
 
@@ -43,6 +50,9 @@ class Stack:
     urls: dict[str, str] = field(default_factory=dict)
     # Each stack's catalog: a SQLite file of its own, shared by its services (WAL mode).
     work: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="stack-")))
+    # Reads open, as make dev has them; writes need a key (every client() carries the admin's).
+    public_read: bool = True
+    _admin_key: str | None = None
 
     @property
     def database_url(self) -> str:
@@ -71,6 +81,9 @@ class Stack:
             "MODEL__PRETRAINED": self.model_weights,
             "MODEL__DEVICE": "cpu",
             "DATABASE__URL": self.database_url,
+            "AUTH__JWT_SECRET": JWT_SECRET,
+            "AUTH__PUBLIC_READ": str(self.public_read).lower(),
+            "SIGNING__SECRET": SIGNING_SECRET,
             "LOG__JSON_OUTPUT": "true",
             "PYTHONUNBUFFERED": "1",
             **extra,
@@ -102,6 +115,44 @@ class Stack:
 
     def images(self) -> ImageCatalog:
         return ImageCatalog(self.catalog())
+
+    # -- identity: the stack's admin, and more users and keys for tests that need them ------------
+
+    @property
+    def admin_password(self) -> str:
+        self._ensure_admin()
+        return ADMIN_PASSWORD
+
+    @property
+    def admin_key(self) -> str:
+        self._ensure_admin()
+        assert self._admin_key is not None
+        return self._admin_key
+
+    def _ensure_admin(self) -> None:
+        if self._admin_key is None:
+            self._admin_key = self.add_user("admin", ADMIN_PASSWORD, Role.ADMIN)
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.admin_key}"}
+
+    def add_user(self, name: str, password: str, role: Role | str) -> str:
+        """A user (who signs in with ``password``) and an API key with the same role (returned)."""
+        catalog = self.catalog()
+        try:
+            migrate.upgrade(catalog)
+            UserStore(catalog).create(name, password, Role(role))
+            return KeyStore(catalog).create(f"{name}-tests", Role(role), name)[0]
+        finally:
+            catalog.close()
+
+    def add_key(self, role: Role | str, name: str = "tests") -> str:
+        catalog = self.catalog()
+        try:
+            migrate.upgrade(catalog)
+            return KeyStore(catalog).create(name, Role(role), "tests")[0]
+        finally:
+            catalog.close()
 
     # -- services ---------------------------------------------------------------------------------
 
@@ -169,9 +220,21 @@ class Stack:
         self.urls["frontdoor"] = url
         return url
 
-    def client(self, service: str, timeout: float = 60) -> httpx.Client:
-        """An HTTP client for one of the services this stack started (close it, or use ``with``)."""
-        return httpx.Client(base_url=self.urls[service], timeout=timeout)
+    def start_system(self, **api_env: str) -> str:
+        """Everything behind the front door, as ``make dev`` runs it; ``api_env`` goes to both
+        APIs. Returns the front door's URL."""
+        self.start_ingestapi(**api_env)
+        self.start_worker()
+        self.start_searchapi(**api_env)
+        self.start_cdnapi()
+        return self.start_frontdoor()
+
+    def client(self, service: str, timeout: float = 60, key: str | None = "admin") -> httpx.Client:
+        """An HTTP client for one of the services this stack started (close it, or use ``with``),
+        sending the admin's API key unless given another (``key=None``: anonymous)."""
+        key = self.admin_key if key == "admin" else key
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        return httpx.Client(base_url=self.urls[service], timeout=timeout, headers=headers)
 
     def stop(self, name: str) -> None:
         if proc := self.processes.pop(name, None):
@@ -195,15 +258,17 @@ def wait_for_job(
 
 
 @pytest.fixture(scope="module")
-def frontdoor_url(stack_factory: Any, request: pytest.FixtureRequest) -> Iterator[str]:
+def frontdoor_stack(stack_factory: Any, request: pytest.FixtureRequest) -> Iterator[Stack]:
     """The whole system behind Nginx, for one test module: services, worker, cdnapi, front door."""
     stack: Stack = stack_factory(f"fd-{request.module.__name__.rsplit('.', 1)[-1]}")
-    stack.start_ingestapi()
-    stack.start_worker()
-    stack.start_searchapi()
-    stack.start_cdnapi()
-    yield stack.start_frontdoor()
+    stack.start_system()
+    yield stack
     stack.stop_all()
+
+
+@pytest.fixture(scope="module")
+def frontdoor_url(frontdoor_stack: Stack) -> str:
+    return frontdoor_stack.urls["frontdoor"]
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
-// Command cdnapi serves image originals and thumbnails from MinIO over HTTP.
+// Command cdnapi serves image originals and thumbnails from MinIO over HTTP; while reads are
+// private (auth.public_read false), only through links signed with signing.secret.
 //
 // It reads conf/common.yaml then conf/cdnapi.yaml (relative to the working directory, or
 // $CONF_DIR), then SECTION__KEY environment variables, and stops gracefully on SIGTERM/SIGINT.
@@ -11,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -18,6 +20,7 @@ import (
 	"github.com/imagesearch/cdnapi/internal/config"
 	"github.com/imagesearch/cdnapi/internal/handler"
 	"github.com/imagesearch/cdnapi/internal/server"
+	"github.com/imagesearch/cdnapi/internal/signing"
 	"github.com/imagesearch/cdnapi/internal/storage"
 )
 
@@ -52,8 +55,12 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	links, err := signedLinks(cfg)
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(cfg.HTTP, server.Deps{
-		Images: images, Health: health, Logger: logger, Collectors: []prometheus.Collector{objects},
+		Images: images, Health: health, Links: links, Logger: logger, Collectors: []prometheus.Collector{objects},
 	})
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
@@ -63,10 +70,22 @@ func run() error {
 	defer stop()
 	logger.Info("starting", "addr", cfg.HTTP.Addr(), "minio", cfg.MinIO.Endpoint, "bucket", cfg.MinIO.Bucket,
 		"cache_max_bytes", cfg.Cache.MaxBytes, "cache_max_object_bytes", cfg.Cache.MaxObjectBytes,
-		"cache_ttl", cfg.Cache.TTL.String())
+		"cache_ttl", cfg.Cache.TTL.String(), "public_read", cfg.Auth.PublicRead)
 	err = srv.Run(ctx)
 	if err != nil {
 		return err
 	}
 	return nil
+}
+
+// signedLinks is the check of the byte routes while reads are private; nil when they are public.
+func signedLinks(cfg config.Config) (*handler.SignedLinks, error) {
+	if cfg.Auth.PublicRead {
+		return nil, nil
+	}
+	signer, err := signing.New(cfg.Signing)
+	if err != nil {
+		return nil, fmt.Errorf("signing: %w", err)
+	}
+	return handler.NewSignedLinks(signer, time.Now)
 }

@@ -1,6 +1,7 @@
 // Package config loads cdnapi's settings the way the Python services do: defaults, then
 // $CONF_DIR/common.yaml, then $CONF_DIR/cdnapi.yaml, then environment variables named
-// SECTION__KEY in upper case (MINIO__ENDPOINT, HTTP__PORT, CACHE__MAX_BYTES, LOG__LEVEL, ...).
+// SECTION__KEY in upper case (MINIO__ENDPOINT, HTTP__PORT, CACHE__MAX_BYTES, LOG__LEVEL,
+// AUTH__PUBLIC_READ, SIGNING__SECRET, ...).
 package config
 
 import (
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/imagesearch/cdnapi/internal/cache"
 	"github.com/imagesearch/cdnapi/internal/server"
+	"github.com/imagesearch/cdnapi/internal/signing"
 	"github.com/imagesearch/cdnapi/internal/storage"
 )
 
@@ -47,21 +50,60 @@ type Config struct {
 	Cache cache.Config `yaml:"cache"`
 	// Log is the logging setup (section `log`).
 	Log LogConfig `yaml:"log"`
+	// Auth says whether reads are public (section `auth`).
+	Auth AuthConfig `yaml:"auth"`
+	// Signing keys the signed byte links checked while reads are private (section `signing`).
+	Signing signing.Config `yaml:"signing"`
 }
 
 // NewDefaultConfig returns every section's defaults.
 func NewDefaultConfig() Config {
 	return Config{
-		MinIO: storage.NewDefaultConfig(),
-		HTTP:  server.NewDefaultConfig(),
-		Cache: cache.NewDefaultConfig(),
-		Log:   NewDefaultLogConfig(),
+		MinIO:   storage.NewDefaultConfig(),
+		HTTP:    server.NewDefaultConfig(),
+		Cache:   cache.NewDefaultConfig(),
+		Log:     NewDefaultLogConfig(),
+		Auth:    NewDefaultAuthConfig(),
+		Signing: signing.NewDefaultConfig(),
 	}
 }
 
-// Validate reports every invalid setting of every section.
+// Validate reports every invalid setting of every section, and the settings unsafe together:
+// private reads without a signing secret, or MinIO's default password on a listener that is
+// reachable from other machines.
 func (c Config) Validate() error {
-	return errors.Join(c.MinIO.Validate(), c.HTTP.Validate(), c.Cache.Validate(), c.Log.Validate())
+	errs := []error{c.MinIO.Validate(), c.HTTP.Validate(), c.Cache.Validate(), c.Log.Validate()}
+	if !c.Auth.PublicRead {
+		errs = append(errs, c.Signing.Validate())
+	}
+	if c.MinIO.SecretKey == DefaultMinIOSecret && !loopback(c.HTTP.Host) {
+		errs = append(errs, fmt.Errorf("minio.secret_key is MinIO's default %q while http.host %q is reachable "+
+			"from other machines: set MINIO__SECRET_KEY", DefaultMinIOSecret, c.HTTP.Host))
+	}
+	return errors.Join(errs...)
+}
+
+// DefaultMinIOSecret is the password every MinIO starts with, refused off loopback.
+const DefaultMinIOSecret = "minioadmin"
+
+// AuthConfig says who may read (section `auth`); the other keys of the section are the APIs'.
+type AuthConfig struct {
+	// PublicRead serves image bytes to anyone; false requires a signed link (and signing.secret).
+	PublicRead bool `yaml:"public_read"`
+}
+
+// NewDefaultAuthConfig returns private reads, as the APIs default to.
+func NewDefaultAuthConfig() AuthConfig {
+	return AuthConfig{PublicRead: false}
+}
+
+// loopback reports whether host (a listen address) accepts connections from this machine only.
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // LogConfig selects the log level (section `log`).

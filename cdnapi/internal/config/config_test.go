@@ -17,6 +17,18 @@ func env(m map[string]string) LookupEnv {
 	}
 }
 
+// testSecret is a signing secret long enough for private reads.
+const testSecret = "a-signing-secret-of-at-least-32-characters"
+
+// withSecret is env(m) plus SIGNING__SECRET, which private reads (the default) require.
+func withSecret(m map[string]string) LookupEnv {
+	all := map[string]string{"SIGNING__SECRET": testSecret}
+	for k, v := range m {
+		all[k] = v
+	}
+	return env(all)
+}
+
 func writeFile(t *testing.T, dir, name, body string) {
 	t.Helper()
 	if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
@@ -25,9 +37,12 @@ func writeFile(t *testing.T, dir, name, body string) {
 }
 
 func TestDefaultsWithoutFiles(t *testing.T) {
-	cfg, err := Load(t.TempDir(), env(nil))
+	cfg, err := Load(t.TempDir(), withSecret(nil))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if cfg.Auth.PublicRead || cfg.Signing.Secret != testSecret {
+		t.Errorf("auth/signing = %+v %+v, want private reads with the secret from the environment", cfg.Auth, cfg.Signing)
 	}
 	if cfg.MinIO.Endpoint != "127.0.0.1:9000" || cfg.MinIO.AccessKey != "minioadmin" ||
 		cfg.MinIO.SecretKey != "minioadmin" || cfg.MinIO.Bucket != "images" || cfg.MinIO.Secure {
@@ -47,6 +62,8 @@ func TestFilesThenEnv(t *testing.T) {
 minio: {endpoint: "minio:9000", access_key: a, secret_key: s, bucket: common, secure: false}
 redis: {url: "redis://x"}   # other services' sections are ignored
 log: {level: DEBUG}
+auth: {public_read: false, jwt_secret: "the APIs' key, not ours"}
+signing: {secret: "from-common-yaml-and-at-least-32-chars", link_ttl_s: 600}
 `)
 	writeFile(t, dir, ServiceFile, `
 http: {host: 0.0.0.0, port: 9100, write_timeout: 90s}
@@ -62,6 +79,7 @@ cache: {max_bytes: 1048576, ttl: 1m}
 		"MINIO__CONNECT_TIMEOUT":  "750ms",
 		"CACHE__MAX_OBJECT_BYTES": "65536",
 		"CACHE__TTL":              "30s",
+		"AUTH__PUBLIC_READ":       "yes",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -88,6 +106,9 @@ cache: {max_bytes: 1048576, ttl: 1m}
 	if cfg.Cache.MaxBytes != 1<<20 || cfg.Cache.MaxObjectBytes != 64<<10 || cfg.Cache.TTL != 30*time.Second {
 		t.Errorf("cache = %+v, want max_bytes from the file, the rest from env", cfg.Cache)
 	}
+	if !cfg.Auth.PublicRead || cfg.Signing.Secret != "from-common-yaml-and-at-least-32-chars" {
+		t.Errorf("auth/signing = %+v %+v", cfg.Auth, cfg.Signing)
+	}
 	if cfg.Log.SlogLevel() != slog.LevelWarn {
 		t.Errorf("level = %v", cfg.Log.SlogLevel())
 	}
@@ -98,7 +119,7 @@ func TestRepoConfFilesAreValid(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, ServiceFile)); err != nil {
 		t.Fatalf("conf/%s missing: %v", ServiceFile, err)
 	}
-	cfg, err := Load(dir, env(nil))
+	cfg, err := Load(dir, withSecret(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,6 +148,7 @@ func TestInvalidConfigsAreClearErrors(t *testing.T) {
 		{"cache int", "", map[string]string{"CACHE__MAX_BYTES": "64MiB"}, "CACHE__MAX_BYTES"},
 		{"cache ttl", "", map[string]string{"CACHE__TTL": "0s"}, "cache.ttl"},
 		{"object over cache", "cache: {max_bytes: 1000, max_object_bytes: 2000}", nil, "cache.max_object_bytes"},
+		{"public read not a bool", "", map[string]string{"AUTH__PUBLIC_READ": "sometimes"}, "AUTH__PUBLIC_READ"},
 		{"yaml type", "http: {port: eighty}", nil, "cdnapi.yaml"},
 		{"yaml syntax", "http: [", nil, "cdnapi.yaml"},
 	}
@@ -136,11 +158,61 @@ func TestInvalidConfigsAreClearErrors(t *testing.T) {
 			if tc.yaml != "" {
 				writeFile(t, dir, ServiceFile, tc.yaml)
 			}
-			_, err := Load(dir, env(tc.env))
+			_, err := Load(dir, withSecret(tc.env))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("Load() error = %v, want mention of %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestPrivateReadsNeedASigningSecret(t *testing.T) {
+	cases := []struct {
+		name string
+		env  map[string]string
+		ok   bool
+	}{
+		{"private without a secret", nil, false},
+		{"private with 31 characters", map[string]string{"SIGNING__SECRET": strings.Repeat("s", 31)}, false},
+		{"private with 32 characters", map[string]string{"SIGNING__SECRET": strings.Repeat("s", 32)}, true},
+		{"public without a secret", map[string]string{"AUTH__PUBLIC_READ": "true"}, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(t.TempDir(), env(tc.env))
+			if tc.ok && err != nil {
+				t.Errorf("Load() = %v, want no error", err)
+			}
+			if !tc.ok && (err == nil || !strings.Contains(err.Error(), "signing.secret")) {
+				t.Errorf("Load() = %v, want an error naming signing.secret", err)
+			}
+		})
+	}
+}
+
+func TestDefaultMinIOPasswordOnlyOnLoopback(t *testing.T) {
+	cases := []struct {
+		host, secret string
+		ok           bool
+	}{
+		{"127.0.0.1", "minioadmin", true},
+		{"::1", "minioadmin", true},
+		{"localhost", "minioadmin", true},
+		{"0.0.0.0", "minioadmin", false},
+		{"::", "minioadmin", false},
+		{"192.168.1.10", "minioadmin", false},
+		{"cdnapi", "minioadmin", false},
+		{"0.0.0.0", "a-real-password", true},
+		{"127.0.0.1", "", false}, // empty is never a password
+	}
+	for _, tc := range cases {
+		_, err := Load(t.TempDir(), withSecret(map[string]string{"HTTP__HOST": tc.host, "MINIO__SECRET_KEY": tc.secret}))
+		if tc.ok && err != nil {
+			t.Errorf("host %s secret %q: %v, want no error", tc.host, tc.secret, err)
+		}
+		if !tc.ok && (err == nil || !strings.Contains(err.Error(), "minio.secret_key")) {
+			t.Errorf("host %s secret %q: %v, want an error naming minio.secret_key", tc.host, tc.secret, err)
+		}
 	}
 }
 

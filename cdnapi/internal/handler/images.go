@@ -135,7 +135,7 @@ func (h *Images) serveEntry(c *gin.Context, etag string, entry cache.Entry) {
 func (h *Images) serveContent(c *gin.Context, etag, contentType string, modified time.Time, content io.ReadSeeker) {
 	hdr := c.Writer.Header()
 	hdr.Set(HeaderETag, etag)
-	hdr.Set(HeaderCacheControl, CacheImmutable)
+	hdr.Set(HeaderCacheControl, cacheControl(c))
 	hdr.Set(HeaderContentType, contentType)
 	hdr.Set(HeaderContentTypeOptions, NoSniff)
 

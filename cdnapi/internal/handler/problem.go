@@ -29,6 +29,9 @@ const (
 
 	// CacheImmutable is the Cache-Control of image bytes: content-addressed, so they never change.
 	CacheImmutable = "public, max-age=31536000, immutable"
+	// CachePrivatePrefix starts the Cache-Control of an answer to a signed link, followed by the
+	// seconds until the link expires: only the browser may keep it, and not past the link.
+	CachePrivatePrefix = "private, max-age="
 	// CacheNoStore is the Cache-Control of errors and health answers.
 	CacheNoStore = "no-store"
 	// NoSniff is the X-Content-Type-Options value.
@@ -52,6 +55,10 @@ const (
 	ProblemInvalidID ProblemCode = "invalid-id"
 	// ProblemNotFound (404): no such original or thumbnail.
 	ProblemNotFound ProblemCode = "not-found"
+	// ProblemLinkExpired (403): a correctly signed byte link whose expiry has passed.
+	ProblemLinkExpired ProblemCode = "link-expired"
+	// ProblemBadSignature (403): a byte link without a valid signature while reads are private.
+	ProblemBadSignature ProblemCode = "bad-signature"
 	// ProblemRouteNotFound (404): no route for the path.
 	ProblemRouteNotFound ProblemCode = "http-404"
 	// ProblemMethodNotAllowed (405): the route exists, the method does not.
@@ -71,6 +78,8 @@ func (c ProblemCode) describe() (int, string, bool) {
 	switch c {
 	case ProblemInvalidID:
 		return http.StatusBadRequest, "Invalid request", true
+	case ProblemLinkExpired, ProblemBadSignature:
+		return http.StatusForbidden, "Forbidden", true
 	case ProblemNotFound, ProblemRouteNotFound:
 		return http.StatusNotFound, "Not found", true
 	case ProblemMethodNotAllowed:

@@ -21,6 +21,8 @@ func TestProblemTypesMatchThePythonServices(t *testing.T) {
 		title  string
 	}{
 		{handler.ProblemInvalidID, "urn:imagesearch:problem:invalid-id", 400, "Invalid request"},
+		{handler.ProblemLinkExpired, "urn:imagesearch:problem:link-expired", 403, "Forbidden"},
+		{handler.ProblemBadSignature, "urn:imagesearch:problem:bad-signature", 403, "Forbidden"},
 		{handler.ProblemNotFound, "urn:imagesearch:problem:not-found", 404, "Not found"},
 		{handler.ProblemRouteNotFound, "urn:imagesearch:problem:http-404", 404, "Not found"},
 		{handler.ProblemMethodNotAllowed, "urn:imagesearch:problem:http-405", 405, "Method not allowed"},

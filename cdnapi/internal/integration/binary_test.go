@@ -52,18 +52,29 @@ func buildBinary(t *testing.T) (string, string) {
 	return bin, root
 }
 
-// cdnEnv is the environment of a cdnapi child reading the test MinIO and listening on port.
+// cdnEnv is the environment of a cdnapi child reading the test MinIO and listening on port,
+// with private reads (the default) checked with signingSecret.
 func cdnEnv(port int, extra ...string) []string {
 	env := []string{}
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "MINIO__") && !strings.HasPrefix(kv, "HTTP__") && !strings.HasPrefix(kv, "CACHE__") &&
-			!strings.HasPrefix(kv, "LOG__") && !strings.HasPrefix(kv, "CONF_DIR=") {
+		if !ownSetting(kv) {
 			env = append(env, kv)
 		}
 	}
 	env = append(env, "MINIO__ENDPOINT="+shared.endpoint, "MINIO__ACCESS_KEY="+rootUser,
-		"MINIO__SECRET_KEY="+rootPassword, "MINIO__BUCKET="+bucket, "HTTP__PORT="+strconv.Itoa(port))
+		"MINIO__SECRET_KEY="+rootPassword, "MINIO__BUCKET="+bucket, "HTTP__PORT="+strconv.Itoa(port),
+		"SIGNING__SECRET="+signingSecret)
 	return append(env, extra...)
+}
+
+// ownSetting reports whether kv sets one of cdnapi's settings, which the tests choose themselves.
+func ownSetting(kv string) bool {
+	for _, prefix := range []string{"MINIO__", "HTTP__", "CACHE__", "LOG__", "AUTH__", "SIGNING__", "CONF_DIR="} {
+		if strings.HasPrefix(kv, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 func TestBinaryServesAndDrainsOnSIGTERM(t *testing.T) {
@@ -111,8 +122,13 @@ func TestBinaryServesAndDrainsOnSIGTERM(t *testing.T) {
 		t.Fatalf("readyz = %d %s", resp.StatusCode, body)
 	}
 
+	// Reads are private: unsigned bytes are refused, a signed link is served.
+	path := "/images/" + id
+	resp, body = get(t, http.MethodGet, base+path)
+	wantProblem(t, resp, body, http.StatusForbidden, "bad-signature")
+
 	// Start a download, read a little, then SIGTERM: the download must still complete.
-	dl, err := http.Get(base + "/images/" + id)
+	dl, err := http.Get(base + path + "?" + newTestSigner(t).Sign(path, time.Now().Add(time.Hour)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,14 +166,28 @@ func TestBinaryServesAndDrainsOnSIGTERM(t *testing.T) {
 
 func TestBinaryRejectsInvalidConfig(t *testing.T) {
 	bin, root := buildBinary(t)
-	cmd := exec.Command(bin)
-	cmd.Dir = root
-	cmd.Env = cdnEnv(8002, "HTTP__PORT=eighty", "MINIO__ENDPOINT=http://x")
-	out, err := cmd.CombinedOutput()
-	if exitErr, ok := err.(*exec.ExitError); !ok || exitErr.ExitCode() == 0 {
-		t.Fatalf("cdnapi with a bad config: err %v, output %s", err, out)
+	cases := []struct {
+		name  string
+		extra []string
+		want  string
+	}{
+		{"bad values", []string{"HTTP__PORT=eighty", "MINIO__ENDPOINT=http://x"}, "HTTP__PORT"},
+		{"private reads without a secret", []string{"SIGNING__SECRET="}, "signing.secret"},
+		{"default MinIO password off loopback", []string{"HTTP__HOST=0.0.0.0", "MINIO__SECRET_KEY=minioadmin"},
+			"minio.secret_key"},
 	}
-	if !strings.Contains(string(out), "HTTP__PORT") {
-		t.Errorf("error does not name the variable: %s", out)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := exec.Command(bin)
+			cmd.Dir = root
+			cmd.Env = cdnEnv(8002, tc.extra...)
+			out, err := cmd.CombinedOutput()
+			if exitErr, ok := err.(*exec.ExitError); !ok || exitErr.ExitCode() == 0 {
+				t.Fatalf("cdnapi with a bad config: err %v, output %s", err, out)
+			}
+			if !strings.Contains(string(out), tc.want) {
+				t.Errorf("error does not name %s: %s", tc.want, out)
+			}
+		})
 	}
 }

@@ -32,6 +32,13 @@ func newCDN(t *testing.T, endpoint, bucketName string) *httptest.Server {
 // newCDNWithCache is newCDN with a given cache configuration and clock (nil: time.Now).
 func newCDNWithCache(t *testing.T, endpoint, bucketName string, cacheCfg cache.Config, now func() time.Time) *httptest.Server {
 	t.Helper()
+	return newCDNServer(t, endpoint, bucketName, cacheCfg, now, nil)
+}
+
+// newCDNServer is newCDNWithCache with the byte routes behind links (nil: public reads).
+func newCDNServer(t *testing.T, endpoint, bucketName string, cacheCfg cache.Config, now func() time.Time,
+	links *handler.SignedLinks) *httptest.Server {
+	t.Helper()
 	cfg := storage.NewDefaultConfig()
 	cfg.Endpoint, cfg.AccessKey, cfg.SecretKey, cfg.Bucket = endpoint, rootUser, rootPassword, bucketName
 	store, err := storage.New(cfg)
@@ -52,7 +59,7 @@ func newCDNWithCache(t *testing.T, endpoint, bucketName string, cacheCfg cache.C
 		t.Fatal(err)
 	}
 	srv, err := server.New(server.NewDefaultConfig(), server.Deps{
-		Images: images, Health: health, Logger: logger, Collectors: []prometheus.Collector{objects},
+		Images: images, Health: health, Links: links, Logger: logger, Collectors: []prometheus.Collector{objects},
 	})
 	if err != nil {
 		t.Fatal(err)

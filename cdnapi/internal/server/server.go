@@ -39,6 +39,8 @@ type Deps struct {
 	Images *handler.Images
 	// Health answers the probes.
 	Health *handler.Health
+	// Links guards every byte route while reads are private; nil leaves them public.
+	Links *handler.SignedLinks
 	// Logger receives access logs and server errors.
 	Logger *slog.Logger
 	// Collectors are extra metrics served on /metrics, such as the object cache's; optional.
@@ -53,8 +55,9 @@ type Server struct {
 	logger  *slog.Logger
 }
 
-// New builds the router (routes, 404/405 problems, access log, metrics, panic recovery) and the
-// http.Server with cfg's timeouts. It does not listen yet.
+// New builds the router (routes, 404/405 problems, access log, metrics, panic recovery, the
+// signed-link check on the byte routes when deps.Links is set; the probes and /metrics stay open)
+// and the http.Server with cfg's timeouts. It does not listen yet.
 func New(cfg Config, deps Deps) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -98,9 +101,13 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		handler.WriteProblem(c, handler.ProblemMethodNotAllowed,
 			c.Request.Method+" is not allowed on "+c.Request.URL.Path)
 	})
+	byteRoutes := engine.Group("")
+	if deps.Links != nil {
+		byteRoutes.Use(deps.Links.Require)
+	}
 	for _, method := range []string{http.MethodGet, http.MethodHead} {
-		engine.Handle(method, RouteOriginal, deps.Images.Original)
-		engine.Handle(method, RouteThumb, deps.Images.Thumb)
+		byteRoutes.Handle(method, RouteOriginal, deps.Images.Original)
+		byteRoutes.Handle(method, RouteThumb, deps.Images.Thumb)
 	}
 	engine.GET(RouteHealthz, deps.Health.Live)
 	engine.GET(RouteReadyz, deps.Health.Ready)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/imagesearch/cdnapi/internal/cache"
 	"github.com/imagesearch/cdnapi/internal/handler"
+	"github.com/imagesearch/cdnapi/internal/signing"
 	"github.com/imagesearch/cdnapi/internal/storage"
 )
 
@@ -60,6 +61,12 @@ func (b *syncBuffer) String() string {
 
 func newTestServer(t *testing.T, logs io.Writer) *Server {
 	t.Helper()
+	return newTestServerWithLinks(t, logs, nil)
+}
+
+// newTestServerWithLinks is newTestServer with the byte routes behind links (nil: public).
+func newTestServerWithLinks(t *testing.T, logs io.Writer, links *handler.SignedLinks) *Server {
+	t.Helper()
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	objects, err := cache.New(cache.NewDefaultConfig(), cache.Deps{})
 	if err != nil {
@@ -74,7 +81,7 @@ func newTestServer(t *testing.T, logs io.Writer) *Server {
 		t.Fatal(err)
 	}
 	srv, err := New(NewDefaultConfig(), Deps{
-		Images: images, Health: health, Logger: logger, Collectors: []prometheus.Collector{objects},
+		Images: images, Health: health, Links: links, Logger: logger, Collectors: []prometheus.Collector{objects},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -130,6 +137,38 @@ func TestWrongMethodIs405Problem(t *testing.T) {
 	}
 	if rec := serve(h, http.MethodPost, "/healthz"); rec.Code != http.StatusMethodNotAllowed {
 		t.Errorf("POST /healthz = %d", rec.Code)
+	}
+}
+
+func TestPrivateReadsGuardEveryByteRouteButNotTheProbes(t *testing.T) {
+	signer, err := signing.New(signing.Config{Secret: strings.Repeat("k", signing.MinSecretLength)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	links, err := handler.NewSignedLinks(signer, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newTestServerWithLinks(t, io.Discard, links).Handler()
+	for _, path := range []string{"/images/" + testID, "/images/" + testID + "/thumb"} {
+		rec := serve(h, http.MethodGet, path)
+		if p := problemOf(t, rec); rec.Code != http.StatusForbidden || p.Type != "urn:imagesearch:problem:bad-signature" {
+			t.Errorf("unsigned GET %s = %d %+v", path, rec.Code, p)
+		}
+	}
+	path := "/images/" + testID
+	rec := serve(h, http.MethodGet, path+"?"+signer.Sign(path, time.Now().Add(time.Hour)))
+	if rec.Code != http.StatusOK || rec.Body.String() != "hello" ||
+		!strings.HasPrefix(rec.Header().Get("Cache-Control"), "private, max-age=") {
+		t.Errorf("signed GET = %d %q, Cache-Control %q", rec.Code, rec.Body.String(), rec.Header().Get("Cache-Control"))
+	}
+	for _, open := range []string{RouteHealthz, RouteReadyz, RouteMetrics} {
+		if rec := serve(h, http.MethodGet, open); rec.Code != http.StatusOK {
+			t.Errorf("GET %s = %d, want 200 without a signature", open, rec.Code)
+		}
+	}
+	if rec := serve(h, http.MethodGet, "/nope"); rec.Code != http.StatusNotFound {
+		t.Errorf("unknown route = %d, want 404", rec.Code)
 	}
 }
 

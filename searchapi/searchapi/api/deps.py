@@ -7,6 +7,7 @@ from fastapi import Depends, Query, Request
 from searchapi.config import SearchSettings
 from searchapi.container import Container
 from searchapi.service.library import LibraryService
+from searchapi.service.links import Links
 from searchapi.service.search import SearchService
 from shared.domain import SearchFilters, check_source, normalise_tags
 from shared.errors import InvalidInput
@@ -27,6 +28,10 @@ def _service(request: Request) -> SearchService:
 
 def _library(request: Request) -> LibraryService:
     return _container(request).library()
+
+
+def _links(request: Request) -> Links:
+    return _container(request).links()
 
 
 def _settings(request: Request) -> SearchSettings:
@@ -69,6 +74,7 @@ def _page(
 
 ServiceDep = Annotated[SearchService, Depends(_service)]
 LibraryDep = Annotated[LibraryService, Depends(_library)]
+LinksDep = Annotated[Links, Depends(_links)]
 SettingsDep = Annotated[SearchSettings, Depends(_settings)]
 FiltersDep = Annotated[SearchFilters, Depends(_filters)]
 PageDep = Annotated[tuple[int, int], Depends(_page)]

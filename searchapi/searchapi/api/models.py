@@ -1,16 +1,18 @@
-"""Response bodies of searchapi (docs/architecture.md, "Contracts")."""
+"""Response bodies of searchapi (docs/architecture.md, "Contracts"). Byte URLs come from
+``Links``: plain paths with public reads, signed links with private ones."""
 
 from typing import Any
 
 from pydantic import BaseModel, Field
 
+from searchapi.service.links import Links
 from shared.domain import Hit, ImageRecord
 
 
 class ImageOut(BaseModel):
     id: str
-    url: str = Field(description="the original, served by cdnapi")
-    thumb_url: str = Field(description="256 px WebP, served by cdnapi")
+    url: str = Field(description="the original, served by cdnapi (signed if reads are private)")
+    thumb_url: str = Field(description="256 px WebP, served by cdnapi (signed likewise)")
     width: int
     height: int
     format: str
@@ -23,11 +25,11 @@ class ImageOut(BaseModel):
     meta: dict[str, Any] = Field(description='{"exif": {...}}: what the file said about itself')
 
     @classmethod
-    def of(cls, record: ImageRecord) -> "ImageOut":
+    def of(cls, record: ImageRecord, links: Links) -> "ImageOut":
         return cls(
             id=record.id,
-            url=f"/images/{record.id}",
-            thumb_url=f"/images/{record.id}/thumb",
+            url=links.original(record.id),
+            thumb_url=links.thumb(record.id),
             width=record.width,
             height=record.height,
             format=record.format,
@@ -45,8 +47,8 @@ class HitOut(ImageOut):
     score: float = Field(description="cosine similarity, higher is closer")
 
     @classmethod
-    def of_hit(cls, hit: Hit) -> "HitOut":
-        return cls(**ImageOut.of(hit.record).model_dump(), score=round(hit.score, 6))
+    def of_hit(cls, hit: Hit, links: Links) -> "HitOut":
+        return cls(**ImageOut.of(hit.record, links).model_dump(), score=round(hit.score, 6))
 
 
 class ModelOut(BaseModel):
@@ -64,14 +66,19 @@ class SearchResponse(BaseModel):
 
     @classmethod
     def build(
-        cls, model: dict[str, Any], query: str | None, page: tuple[int, int], hits: list[Hit]
+        cls,
+        model: dict[str, Any],
+        query: str | None,
+        page: tuple[int, int],
+        hits: list[Hit],
+        links: Links,
     ) -> "SearchResponse":
         return cls(
             query=query,
             limit=page[0],
             offset=page[1],
             model=ModelOut(**model),
-            results=[HitOut.of_hit(hit) for hit in hits],
+            results=[HitOut.of_hit(hit, links) for hit in hits],
         )
 
 

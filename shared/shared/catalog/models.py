@@ -66,3 +66,35 @@ class JobRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[int] = mapped_column(index=True)
     updated_at: Mapped[int]
+
+
+class UserRow(Base):
+    """A person who signs in on the page. ``session_version`` grows when their password is reset,
+    they are disabled or they sign out: every session token of an older version stops working."""
+
+    __tablename__ = "users"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    disabled: Mapped[bool] = mapped_column(default=False)
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[int]
+    updated_at: Mapped[int]
+
+
+class ApiKeyRow(Base):
+    """A program's credential. Only the SHA-256 of the key is kept (the key is 32 random bytes, so
+    a fast hash is enough); ``prefix`` names it in lists and logs."""
+
+    __tablename__ = "api_keys"
+
+    prefix: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[int]
+    expires_at: Mapped[int | None]
+    revoked_at: Mapped[int | None]
+    last_used_at: Mapped[int | None]

@@ -7,6 +7,8 @@ from fastapi.responses import JSONResponse
 from ingestapi.api.deps import FetcherDep, ImagesDep, IngestDep, SettingsDep
 from ingestapi.api.models import IngestResponse, IngestUrl, JobAccepted, JobStatus
 from ingestapi.service.ingest import REJECTED, IngestService, Outcome
+from shared.identity.http import READ, access
+from shared.identity.roles import Role
 from shared.spool import ReceivedFile
 from shared.uploads import multipart_openapi, receive_request_files
 from shared.web import problem, problem_for, problem_response
@@ -19,6 +21,7 @@ router = APIRouter(prefix="/api/v1/ingest", tags=["ingest"])
     status_code=202,
     response_model=IngestResponse,
     responses={202: {"description": "one job (or per-file problem) per file"}},
+    dependencies=[access(Role.EDITOR, "ingest")],
     openapi_extra=multipart_openapi(
         "files", many=True, texts={"tags": "tags for every image: one per part, or comma-separated"}
     ),
@@ -40,6 +43,7 @@ async def ingest(request: Request, service: IngestDep, settings: SettingsDep) ->
     status_code=202,
     response_model=IngestResponse,
     responses={202: {"description": "one job (or the problem) for the fetched image"}},
+    dependencies=[access(Role.EDITOR, "ingest")],
 )
 async def ingest_url(body: IngestUrl, service: IngestDep, fetcher: FetcherDep) -> JSONResponse:
     fetched = await run_in_threadpool(fetcher.fetch, body.url)
@@ -82,13 +86,13 @@ def _all_rejected(jobs: list[JobAccepted]) -> JSONResponse:
     return problem_response({**body, "errors": problems})
 
 
-@router.get("/jobs/{job_id}", response_model=JobStatus)
+@router.get("/jobs/{job_id}", response_model=JobStatus, dependencies=[access(READ)])
 async def job_status(job_id: str, images: ImagesDep) -> JobStatus:
     job = await run_in_threadpool(images.job, job_id)
     return JobStatus(**{**vars(job), "state": job.state.value})
 
 
-@router.delete("/images/{image_id}", status_code=204)
+@router.delete("/images/{image_id}", status_code=204, dependencies=[access(Role.EDITOR)])
 async def delete_image(image_id: str, images: ImagesDep) -> Response:
     await run_in_threadpool(images.delete, image_id)
     return Response(status_code=204)

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
-from searchapi.api.deps import LibraryDep, MinScore, PageDep, ServiceDep
+from searchapi.api.deps import LibraryDep, LinksDep, MinScore, PageDep, ServiceDep
 from searchapi.api.models import (
     ImageList,
     ImageOut,
@@ -15,13 +15,16 @@ from searchapi.api.models import (
     Tags,
 )
 from shared.catalog.images import ImageQuery
+from shared.identity.http import READ, access
+from shared.identity.roles import Role
 
 router = APIRouter(prefix="/api/v1/image", tags=["images"])
 
 
-@router.get("", response_model=ImageList)
+@router.get("", response_model=ImageList, dependencies=[access(READ)])
 async def list_images(
     library: LibraryDep,
+    links: LinksDep,
     sort: Literal["newest", "oldest", "name"] = "newest",
     source: Annotated[str | None, Query(description="upload | url | camera")] = None,
     tag: Annotated[str | None, Query(max_length=64)] = None,
@@ -34,33 +37,37 @@ async def list_images(
         sort=sort,
         total=page.total,
         next_cursor=page.next_cursor,
-        results=[ImageOut.of(r) for r in page.records],
+        results=[ImageOut.of(r, links) for r in page.records],
     )
 
 
-@router.get("/{image_id}", response_model=ImageOut)
-async def get_image(image_id: str, library: LibraryDep) -> ImageOut:
-    return ImageOut.of(await run_in_threadpool(library.image, image_id))
+@router.get("/{image_id}", response_model=ImageOut, dependencies=[access(READ)])
+async def get_image(image_id: str, library: LibraryDep, links: LinksDep) -> ImageOut:
+    return ImageOut.of(await run_in_threadpool(library.image, image_id), links)
 
 
-@router.put("/{image_id}/tags", response_model=ImageTags)
+@router.put("/{image_id}/tags", response_model=ImageTags, dependencies=[access(Role.EDITOR)])
 async def set_tags(image_id: str, body: Tags, library: LibraryDep) -> ImageTags:
     """Replace the image's tags (search filters on them at once)."""
     tags = await run_in_threadpool(library.set_tags, image_id, body.tags)
     return ImageTags(id=image_id, tags=tags)
 
 
-@router.patch("/{image_id}/tags", response_model=ImageTags)
+@router.patch("/{image_id}/tags", response_model=ImageTags, dependencies=[access(Role.EDITOR)])
 async def change_tags(image_id: str, body: TagChange, library: LibraryDep) -> ImageTags:
     """Add and remove tags in one step."""
     tags = await run_in_threadpool(library.change_tags, image_id, body.add, body.remove)
     return ImageTags(id=image_id, tags=tags)
 
 
-@router.get("/{image_id}/similar", response_model=SearchResponse)
+@router.get(
+    "/{image_id}/similar",
+    response_model=SearchResponse,
+    dependencies=[access(READ, "search")],
+)
 async def similar_images(
-    image_id: str, service: ServiceDep, page: PageDep, min_score: MinScore = None
+    image_id: str, service: ServiceDep, links: LinksDep, page: PageDep, min_score: MinScore = None
 ) -> SearchResponse:
     """Images that look like this one, best first; the image itself is excluded."""
     hits = await run_in_threadpool(service.similar, image_id, *page, min_score)
-    return SearchResponse.build(service.model, None, page, hits)
+    return SearchResponse.build(service.model, None, page, hits, links)

@@ -5,34 +5,38 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
-from searchapi.api.deps import FiltersDep, MinScore, PageDep, ServiceDep, SettingsDep
+from searchapi.api.deps import FiltersDep, LinksDep, MinScore, PageDep, ServiceDep, SettingsDep
 from searchapi.api.models import SearchResponse
 from shared.errors import InvalidInput
+from shared.identity.http import READ, access
 from shared.uploads import multipart_openapi, receive_request_files
 
 router = APIRouter(prefix="/api/v1/image", tags=["search"])
 
 
-@router.get("/search", response_model=SearchResponse)
+@router.get("/search", response_model=SearchResponse, dependencies=[access(READ, "search")])
 async def search_by_text(
     service: ServiceDep,
+    links: LinksDep,
     page: PageDep,
     filters: FiltersDep,
     text: Annotated[str, Query(min_length=1, description="what to look for, in words")],
     min_score: MinScore = None,
 ) -> SearchResponse:
     hits = await run_in_threadpool(service.by_text, text, *page, min_score, filters)
-    return SearchResponse.build(service.model, text.strip(), page, hits)
+    return SearchResponse.build(service.model, text.strip(), page, hits, links)
 
 
 @router.post(
     "/search",
     response_model=SearchResponse,
+    dependencies=[access(READ, "search")],
     openapi_extra=multipart_openapi("file", many=False),
 )
 async def search_by_image(
     request: Request,
     service: ServiceDep,
+    links: LinksDep,
     settings: SettingsDep,
     page: PageDep,
     filters: FiltersDep,
@@ -49,4 +53,4 @@ async def search_by_image(
         hits = await run_in_threadpool(service.by_image, upload, *page, min_score, filters)
     finally:
         upload.close()
-    return SearchResponse.build(service.model, None, page, hits)
+    return SearchResponse.build(service.model, None, page, hits, links)

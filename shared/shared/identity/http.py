@@ -1,0 +1,191 @@
+"""The FastAPI side of identity: the dependency each route declares its role with, the session
+cookies, and the middleware that adds rate-limit fields and renewed sessions to answers.
+
+A route says ``dependencies=[access(Role.EDITOR, "ingest")]`` (or ``access(READ, "search")``
+for a read); ``route_roles(app)`` reads those declarations back for the OpenAPI document
+(``x-required-role``) and the README's role table, so the three never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+
+from shared.catalog.db import Catalog
+from shared.config import ApiSettings
+from shared.identity.keys import KeyStore
+from shared.identity.ratelimit import RateLimiter
+from shared.identity.roles import Principal, Role
+from shared.identity.sessions import SessionTokens
+from shared.identity.users import UserStore
+from shared.identity.verifier import Verifier
+
+SESSION_COOKIE = "isk_session"
+CSRF_COOKIE = "isk_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+READ: None = None  # access(READ): a viewer, or anyone when reads are public
+PUBLIC_READ_ROLE = "viewer (anyone if AUTH__PUBLIC_READ)"
+
+_bearer = HTTPBearer(
+    auto_error=False, scheme_name="apiKey", description="An API key: `Bearer isk_…`"
+)
+_session = APIKeyCookie(
+    name=SESSION_COOKIE,
+    auto_error=False,
+    scheme_name="session",
+    description=f"The page's session (POST /api/v1/auth/login); unsafe requests also send "
+    f"the `{CSRF_COOKIE}` cookie's value in `{CSRF_HEADER}`.",
+)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """One API process's verifier, rate limiter and cookie policy."""
+
+    verifier: Verifier
+    limiter: RateLimiter
+    cookie_secure: bool
+
+
+def identity_of(request: Request) -> Identity:
+    identity: Identity = request.app.state.identity()
+    return identity
+
+
+def client_address(request: Request) -> str:
+    """The client's address; behind the front door uvicorn takes it from X-Forwarded-For."""
+    return request.client.host if request.client else "unknown"
+
+
+async def current_principal(
+    request: Request,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    session: Annotated[str | None, Depends(_session)],
+) -> Principal | None:
+    verifier = identity_of(request).verifier
+    token = bearer.credentials if bearer else None
+    principal = await run_in_threadpool(verifier.principal, token, session)
+    request.state.principal = principal
+    return principal
+
+
+def access(needed: Role | None, rate_class: str | None = None) -> Any:
+    """The dependency a route declares: who may call it and which rate limit counts the call."""
+
+    async def check(
+        request: Request, principal: Annotated[Principal | None, Depends(current_principal)]
+    ) -> Principal | None:
+        identity = identity_of(request)
+        csrf = request.headers.get(CSRF_HEADER)
+        identity.verifier.authorize(principal, needed, request.method in UNSAFE_METHODS, csrf)
+        if rate_class:
+            key = principal.rate_key if principal else f"addr:{client_address(request)}"
+            decision = await run_in_threadpool(identity.limiter.hit, rate_class, key)
+            request.state.rate_headers = decision.headers
+        if principal is not None:
+            request.state.renewal = await run_in_threadpool(identity.verifier.renewal, principal)
+        return principal
+
+    check.needed_role = needed  # type: ignore[attr-defined]
+    return Depends(check)
+
+
+def set_session(response: Response, token: str, principal: Principal, secure: bool) -> None:
+    max_age = (principal.session_expires_at or 0) - (principal.session_issued_at or 0)
+    common: dict[str, Any] = {
+        "max_age": max_age,
+        "path": "/",
+        "samesite": "strict",
+        "secure": secure,
+    }
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, **common)
+    response.set_cookie(CSRF_COOKIE, principal.csrf or "", httponly=False, **common)
+
+
+def clear_session(response: Response, secure: bool) -> None:
+    for name in (SESSION_COOKIE, CSRF_COOKIE):
+        response.delete_cookie(name, path="/", samesite="strict", secure=secure)
+
+
+def install_identity(app: FastAPI, identity: Callable[[], Identity]) -> None:
+    """Put ``identity`` (the container's provider, so tests may override what it is built
+    from) on the app, add its answers' headers, declare the roles in the OpenAPI document."""
+    app.state.identity = identity
+
+    @app.middleware("http")
+    async def identity_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        for name, value in getattr(request.state, "rate_headers", {}).items():
+            response.headers[name] = value
+        if response.status_code == 401 and SESSION_COOKIE in request.cookies:
+            clear_session(
+                response, identity().cookie_secure
+            )  # a dead session: reads go on anonymous
+        renewal = getattr(request.state, "renewal", None)
+        if renewal is not None and SESSION_COOKIE not in response.headers.get("set-cookie", ""):
+            token, principal = renewal
+            set_session(response, token, principal, identity().cookie_secure)
+        return response
+
+    _declare_roles(app)
+
+
+def _needed_role(dependant: Dependant) -> tuple[bool, Role | None]:
+    for sub in dependant.dependencies:
+        if sub.call is not None and hasattr(sub.call, "needed_role"):
+            return True, sub.call.needed_role
+        found = _needed_role(sub)
+        if found[0]:
+            return found
+    return False, None
+
+
+def route_roles(app: FastAPI) -> list[tuple[str, str, str]]:
+    """(method, path, who may call it) for every API route, as the routes declare it."""
+    rows: list[tuple[str, str, str]] = []
+    for context in iter_route_contexts(app.routes):  # included routers' routes, with prefixes
+        route = context.original_route
+        if not isinstance(route, APIRoute) or not route.include_in_schema or not context.path:
+            continue
+        declared, role = _needed_role(route.dependant)
+        who = "anyone" if not declared else (role.value if role else PUBLIC_READ_ROLE)
+        rows.extend((method, context.path, who) for method in sorted(context.methods or ()))
+    return rows
+
+
+def _declare_roles(app: FastAPI) -> None:
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            for method, path, who in route_roles(app):
+                operation = schema["paths"].get(path, {}).get(method.lower())
+                if operation is not None:
+                    operation["x-required-role"] = who
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def build_identity(settings: ApiSettings, catalog: Catalog) -> Identity:
+    """The identity of one API process, from its settings (both APIs build it this way)."""
+    sessions = SessionTokens(
+        settings.auth.jwt_secret.get_secret_value(), settings.auth.session_ttl_s
+    )
+    verifier = Verifier(
+        UserStore(catalog), KeyStore(catalog), sessions, public_read=settings.auth.public_read
+    )
+    limiter = RateLimiter(settings.rate_limit, settings.redis.url)
+    return Identity(verifier, limiter, cookie_secure=settings.auth.cookie_secure)
