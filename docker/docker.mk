@@ -10,13 +10,18 @@ docker-init: .env ## once: .env, images, network, volumes, model weights into th
 	$(DOCKER_COMPOSE) run --rm --no-deps ingestworker python -m ingestworker.prefetch
 	@echo "ready: docker compose up -d --build, then open http://localhost:3000"
 
-# A first .env from .env.example with random MinIO and PostgreSQL passwords (hex: safe in a
-# URL); an existing .env is never touched.
+# A first .env from .env.example with every secret random (hex: safe in a URL; 64 digits for
+# the signing keys) and reads private; an existing .env is never touched.
 .env:
-	@umask 077 && random() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'; } \
-	  && sed -e "s/^MINIO_ROOT_PASSWORD=.*/MINIO_ROOT_PASSWORD=$$(random)/" \
-	         -e "s/^POSTGRES_PASSWORD=.*/POSTGRES_PASSWORD=$$(random)/" .env.example > .env
-	@echo "wrote .env (from .env.example, with a random MINIO_ROOT_PASSWORD and POSTGRES_PASSWORD)"
+	@umask 077 && random() { head -c "$$1" /dev/urandom | od -An -tx1 | tr -d ' \n'; } \
+	  && sed -e "s/^MINIO_ROOT_PASSWORD=.*/MINIO_ROOT_PASSWORD=$$(random 24)/" \
+	         -e "s/^POSTGRES_PASSWORD=.*/POSTGRES_PASSWORD=$$(random 24)/" \
+	         -e "s/^REDIS_PASSWORD=.*/REDIS_PASSWORD=$$(random 24)/" \
+	         -e "s/^AUTH_JWT_SECRET=.*/AUTH_JWT_SECRET=$$(random 32)/" \
+	         -e "s/^SIGNING_SECRET=.*/SIGNING_SECRET=$$(random 32)/" \
+	         -e "s/^ADMIN_PASSWORD=.*/ADMIN_PASSWORD=$$(random 16)/" \
+	         -e "s/^AUTH_PUBLIC_READ=.*/AUTH_PUBLIC_READ=false/" .env.example > .env
+	@echo "wrote .env (from .env.example, every secret random); sign in as admin with its ADMIN_PASSWORD"
 
 up: .env ## start the containers (http://localhost:3000), building what changed
 	$(DOCKER_COMPOSE) up -d --build

@@ -34,6 +34,15 @@ ARG_REF = re.compile(r"\$\{?(\w+)\}?")
 COMPOSE_VAR = re.compile(r"(?<!\$)\$\{(\w+)(:?[-?+])?[^}]*\}")  # ${VAR}, ${VAR:-x}, ${VAR:?why}
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN")
 TWO_PART_RELEASES = {"postgres"}  # images numbering their releases major.minor (PostgreSQL 10+)
+# the Makefile that includes docker.mk runs recipes with bash -eu -o pipefail
+MAKE_DOCKER_MK = [
+    "make",
+    "-s",
+    "-f",
+    str(DOCKER_MK),
+    "SHELL=/bin/bash",
+    ".SHELLFLAGS=-eu -o pipefail -c",
+]
 
 # ---------------------------------------------------------------- reading the files
 
@@ -63,10 +72,24 @@ def raw_services() -> dict[str, Any]:
 @cache
 def services() -> dict[str, Any]:
     """The services as Compose resolves them: interpolated from .env.example, every profile on."""
-    result = run_compose(COMPOSE_FILE, "--profile", "*", "config", "--format", "json")
+    return resolved_services(COMPOSE_FILE)
+
+
+def resolved_services(*files: Path, env_file: Path = ENV_EXAMPLE) -> dict[str, Any]:
+    """What `docker compose -f A -f B config` makes of files merged in order, every profile on."""
+    first, *overrides = files
+    extra = [arg for file in overrides for arg in ("-f", str(file))]
+    result = run_compose(
+        first, *extra, "--profile", "*", "config", "--format", "json", env_file=env_file
+    )
     assert result.returncode == 0, result.stderr
     resolved: dict[str, Any] = json.loads(result.stdout)["services"]
     return resolved
+
+
+def is_one_shot(svc: dict[str, Any]) -> bool:
+    """A job that runs to completion, such as the bootstrap: it says so with `restart: "no"`."""
+    return svc.get("restart") == "no"
 
 
 def logical_lines(text: str) -> list[str]:
@@ -88,7 +111,18 @@ def uv_package(dockerfile: str) -> str | None:
 
 
 def env_example() -> dict[str, str]:
-    return dict(re.findall(r"^(\w+)=(.*)$", ENV_EXAMPLE.read_text(), re.M))
+    return dotenv(ENV_EXAMPLE)
+
+
+def dotenv(path: Path) -> dict[str, str]:
+    return dict(re.findall(r"^(\w+)=(.*)$", path.read_text(), re.M))
+
+
+def docker_init_env(directory: Path) -> Path:
+    """`make .env` (docker/docker.mk) run in ``directory``, beside a copy of .env.example."""
+    (directory / ".env.example").write_text(ENV_EXAMPLE.read_text())
+    subprocess.run([*MAKE_DOCKER_MK, ".env"], cwd=directory, check=True, timeout=30)
+    return directory / ".env"
 
 
 # ---------------------------------------------------------------- the checks
@@ -97,6 +131,8 @@ def env_example() -> dict[str, str]:
 def healthcheck_problems(svcs: dict[str, Any]) -> list[str]:
     problems = []
     for name, svc in svcs.items():
+        if is_one_shot(svc):  # others wait for it to finish, not to be healthy
+            continue
         check = svc.get("healthcheck") or {}
         if check.get("disable") or check.get("test") in (None, [], "NONE", ["NONE"]):
             problems.append(f"{name}: no healthcheck")
@@ -150,6 +186,7 @@ def pin_problems(svcs: dict[str, Any]) -> list[str]:
 
 
 def depends_on_problems(svcs: dict[str, Any]) -> list[str]:
+    """Each dependency is waited for: healthy, or completed successfully for a one-shot job."""
     problems = []
     for name, svc in svcs.items():
         deps = svc.get("depends_on") or {}
@@ -159,8 +196,12 @@ def depends_on_problems(svcs: dict[str, Any]) -> list[str]:
         for dep, spec in deps.items():
             if dep not in svcs:
                 problems.append(f"{name}: depends on {dep}, which is no service")
-            elif spec.get("condition") != "service_healthy":
-                problems.append(f"{name}: waits for {dep} without condition: service_healthy")
+                continue
+            wanted = (
+                "service_completed_successfully" if is_one_shot(svcs[dep]) else "service_healthy"
+            )
+            if spec.get("condition") != wanted:
+                problems.append(f"{name}: waits for {dep} without condition: {wanted}")
     return problems
 
 

@@ -18,16 +18,19 @@ import yaml
 from tests.compose.checks import (
     COMPOSE_FILE,
     COMPOSE_VAR,
-    DOCKER_MK,
     DOCKERFILES,
     ENV_EXAMPLE,
+    MAKE_DOCKER_MK,
     PYTHON_SERVICES,
     ROOT,
+    SECRET_NAME,
     TORCH_IMAGES,
     base_images,
     copy_source_problems,
     depends_on_problems,
+    docker_init_env,
     dockerfile_of,
+    dotenv,
     effective_settings,
     env_example,
     env_names,
@@ -35,6 +38,7 @@ from tests.compose.checks import (
     go_env_names,
     healthcheck_problems,
     is_ignored,
+    is_one_shot,
     is_pinned,
     lock_closure,
     logical_lines,
@@ -121,7 +125,14 @@ def test_python_service_reads_every_variable_it_is_given_and_reaches_other_conta
     assert package, f"{name}: its image installs no workspace package"
     environment = services()[name].get("environment", {})
     assert env_problems(name, env_names(settings_class(package)), environment) == []
-    assert loopback_problems(name, effective_settings(package, environment).model_dump()) == []
+    settings = effective_settings(package, environment).model_dump()
+    if is_one_shot(services()[name]):  # a job uses only the sections it is given
+        settings = {
+            k: v
+            for k, v in settings.items()
+            if any(n.startswith(f"{k.upper()}__") for n in environment)
+        }
+    assert loopback_problems(name, settings) == []
 
 
 def test_worker_and_searchapi_embed_with_one_model_from_the_shared_volume() -> None:
@@ -238,22 +249,26 @@ def test_minio_source_build_pins_what_make_dev_pins() -> None:
     assert len({v for _, v in pins}) == 1, f"MinIO is pinned differently: {sorted(pins)}"
 
 
-def test_docker_init_writes_a_private_env_with_a_random_password_once(tmp_path: Path) -> None:
-    (tmp_path / ".env.example").write_text(ENV_EXAMPLE.read_text())
-    # the Makefile that includes docker.mk runs recipes with bash -eu -o pipefail
-    make = ["make", "-s", "-f", str(DOCKER_MK), "SHELL=/bin/bash", ".SHELLFLAGS=-eu -o pipefail -c"]
-    subprocess.run([*make, ".env"], cwd=tmp_path, check=True, timeout=30)
-    first = (tmp_path / ".env").read_text()
-    subprocess.run([*make, ".env"], cwd=tmp_path, check=True, timeout=30)
-    written = dict(re.findall(r"^(\w+)=(.*)$", first, re.M))
-    assert (tmp_path / ".env").read_text() == first, "an existing .env was rewritten"
-    assert re.fullmatch(r"[0-9a-f]{48}", written["MINIO_ROOT_PASSWORD"])
-    assert re.fullmatch(r"[0-9a-f]{48}", written["POSTGRES_PASSWORD"])
-    assert written["POSTGRES_PASSWORD"] != written["MINIO_ROOT_PASSWORD"]
+def test_docker_init_writes_a_private_env_with_random_secrets_once(tmp_path: Path) -> None:
+    env = docker_init_env(tmp_path)
+    first = env.read_text()
+    docker_init_env(tmp_path)
+    written = dotenv(env)
+    assert env.read_text() == first, "an existing .env was rewritten"
+    digits = {"AUTH_JWT_SECRET": 64, "SIGNING_SECRET": 64, "ADMIN_PASSWORD": 32}
+    secrets = [n for n in REQUIRED if SECRET_NAME.search(n)]
+    for name in secrets:
+        assert re.fullmatch(rf"[0-9a-f]{{{digits.get(name, 48)}}}", written[name]), name
+    assert len({written[n] for n in secrets}) == len(secrets), "two secrets are the same"
     assert written["MINIO_ROOT_USER"] == env_example()["MINIO_ROOT_USER"]
-    assert (tmp_path / ".env").stat().st_mode & 0o077 == 0
+    assert written["AUTH_PUBLIC_READ"] == "false"
+    assert env.stat().st_mode & 0o077 == 0
     plan = subprocess.run(
-        [*make, "-n", "docker-init"], cwd=tmp_path, capture_output=True, text=True, check=True
+        [*MAKE_DOCKER_MK, "-n", "docker-init"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert (
         "up --no-start" in plan.stdout
@@ -274,11 +289,15 @@ def test_compose_config_rejects_a_dependency_on_a_missing_service(tmp_path: Path
     assert result.returncode != 0 and "db" in result.stderr
 
 
+@pytest.mark.parametrize("empty", [False, True], ids=["missing", "empty"])
 @pytest.mark.parametrize("secret", REQUIRED)
-def test_compose_config_refuses_to_run_without_each_secret(tmp_path: Path, secret: str) -> None:
+def test_compose_config_refuses_to_run_without_each_secret(
+    tmp_path: Path, secret: str, empty: bool
+) -> None:
     lacking = tmp_path / "lacking.env"
     lines = ENV_EXAMPLE.read_text().splitlines(keepends=True)
-    lacking.write_text("".join(line for line in lines if not line.startswith(f"{secret}=")))
+    kept = [line for line in lines if not line.startswith(f"{secret}=")]
+    lacking.write_text("".join(kept) + (f"{secret}=\n" if empty else ""))
     result = run_compose(COMPOSE_FILE, "--profile", "*", "config", "-q", env_file=lacking)
     assert result.returncode != 0 and secret in result.stderr
 
@@ -292,10 +311,17 @@ def test_the_checks_find_what_is_broken(tmp_path: Path) -> None:
             "healthcheck": {"test": ["CMD", "true"]},
             "depends_on": {"ghost": {"condition": "service_healthy"}},
         },
+        # a one-shot job needs no healthcheck, but is waited for until it completes
+        "job": {"image": "redis:8.2.2-alpine", "restart": "no"},
+        "api": {
+            "image": "redis:8.2.2-alpine",
+            "healthcheck": {"test": ["CMD", "true"]},
+            "depends_on": {"job": {"condition": "service_healthy"}},
+        },
     }
-    assert len(healthcheck_problems(broken)) == 2
+    assert len(healthcheck_problems(broken)) == 2  # web, db
     assert len(pin_problems(broken)) == 2
-    assert len(depends_on_problems(broken)) == 4
+    assert len(depends_on_problems(broken)) == 5  # web twice, db, ok, api
     stages = "ARG V=3.11\nFROM python:${V}-slim AS b\nFROM b\nCOPY --from=uv:latest /uv /uv\n"
     assert base_images(stages) == ["python:3.11-slim", "uv:latest"]
     assert not is_pinned("python:3.11-slim") and not is_pinned("localhost:5000/app")
