@@ -13,6 +13,7 @@ from typing import Any
 from rich.console import Console
 
 from imgsearch_cli.client import Client
+from imgsearch_cli.table import print_aligned
 
 COUNTED = (
     ("catalog", "catalog rows"),
@@ -53,15 +54,7 @@ def print_report(report: dict[str, Any], console: Console) -> None:
         (p["kind"], p["image_id"], "yes" if p.get("repaired") else "no", p.get("detail") or "")
         for p in problems
     ]
-    header = ("kind", "image id", "repaired", "detail")
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
-
-    def line(cells: tuple[str, ...]) -> str:
-        return "  ".join([*(c.ljust(w) for c, w in zip(cells, widths, strict=False)), cells[-1]])
-
-    console.print(line(header), style="dim", soft_wrap=True, highlight=False)
-    for row in rows:
-        console.print(line(row), soft_wrap=True, highlight=False, markup=False)
+    print_aligned(console, ("kind", "image id", "repaired", "detail"), rows)
     left = unrepaired(report)
     noun = "problem" if len(problems) == 1 else "problems"
     console.print(f"{len(problems)} {noun}: {len(problems) - left} repaired, {left} left")

@@ -6,6 +6,7 @@ import mimetypes
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -13,6 +14,8 @@ from imgsearch_cli import __version__
 
 DEFAULT_URL = "http://127.0.0.1:3000"
 RETRY_STATUSES = frozenset({502, 503, 504})  # the service is restarting or overloaded: try again
+REFUSED_STATUSES = frozenset({401, 403})  # the credential, not the request: retrying cannot help
+ROLES = ("viewer", "editor", "admin")  # lowest first
 UPLOAD_TIMEOUT = httpx.Timeout(300.0, connect=5.0)  # the answer comes after a batch is staged
 # `admin verify` lists every store before it answers; the front door waits as long for it.
 VERIFY_TIMEOUT = httpx.Timeout(600.0, connect=5.0)
@@ -97,12 +100,54 @@ class Client:
             self._http.post("/api/v1/admin/verify", json=body, timeout=VERIFY_TIMEOUT)
         )
 
+    def me(self) -> dict[str, Any]:
+        """Who the server takes this client for (always answered, signed in or not)."""
+        return self._json(self._http.get("/api/v1/auth/me"))
+
+    def users(self) -> dict[str, Any]:
+        return self._json(self._http.get("/api/v1/admin/users"))
+
+    def create_user(self, username: str, password: str, role: str) -> dict[str, Any]:
+        body = {"username": username, "password": password, "role": role}
+        return self._json(self._http.post("/api/v1/admin/users", json=body))
+
+    def update_user(self, username: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """``changes``: ``role`` and/or ``disabled``."""
+        return self._json(self._http.patch(_user_path(username), json=changes))
+
+    def set_password(self, username: str, password: str) -> None:
+        """Also ends that user's sessions."""
+        path = f"{_user_path(username)}/password"
+        self._empty(self._http.put(path, json={"password": password}))
+
+    def keys(self) -> dict[str, Any]:
+        return self._json(self._http.get("/api/v1/admin/keys"))
+
+    def create_key(self, name: str, role: str, expires_in_s: int | None) -> dict[str, Any]:
+        """The key's record with the key itself under ``key``: the only time it is shown."""
+        body: dict[str, Any] = {"name": name, "role": role}
+        if expires_in_s is not None:
+            body["expires_in_s"] = expires_in_s
+        return self._json(self._http.post("/api/v1/admin/keys", json=body))
+
+    def revoke_key(self, prefix: str) -> None:
+        self._empty(self._http.delete(f"/api/v1/admin/keys/{quote(prefix, safe='')}"))
+
     @staticmethod
     def _json(response: httpx.Response) -> dict[str, Any]:
         if response.is_success:
             body: dict[str, Any] = response.json()
             return body
         raise ApiError(response.status_code, problem_of(response))
+
+    @staticmethod
+    def _empty(response: httpx.Response) -> None:
+        if not response.is_success:
+            raise ApiError(response.status_code, problem_of(response))
+
+
+def _user_path(username: str) -> str:
+    return f"/api/v1/admin/users/{quote(username, safe='')}"
 
 
 def _mime(path: Path) -> str:

@@ -1,6 +1,8 @@
 """``imgsearch ingest``: find files, upload them in parallel batches, follow every job.
 
 ``--tag`` values go with every upload request, so each file lands in the library already tagged.
+A refused credential (401, 403) ends the run with that ApiError: every other request would be
+refused the same way, and each file marked failed would hide the one cause.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from imgsearch_cli.client import RETRY_STATUSES, ApiError, Client, problem_of
+from imgsearch_cli.client import REFUSED_STATUSES, RETRY_STATUSES, ApiError, Client, problem_of
 
 BATCH_BYTES = 150 * 1024 * 1024  # a request stays under the front door's 200 MB body cap
 UPLOAD_ATTEMPTS = 3
@@ -146,6 +148,9 @@ class Ingest:
                 done, _ = wait(running, timeout=delay, return_when=FIRST_COMPLETED)
                 for future in done:
                     batch = running.pop(future)
+                    if (error := future.exception()) is not None:
+                        uploads.shutdown(wait=False, cancel_futures=True)
+                        raise error
                     self.on_event("uploaded", len(batch))
                     for item in batch:
                         if item.state in FINAL:
@@ -177,6 +182,8 @@ class Ingest:
             except OSError as exc:
                 reason = f"could not read a file of this batch: {exc}"
                 break
+            if response.status_code in REFUSED_STATUSES:
+                raise ApiError(response.status_code, problem_of(response))
             if response.status_code not in RETRY_STATUSES:
                 return self._apply(batch, response)
             reason = str(problem_of(response).get("detail"))
@@ -206,6 +213,8 @@ class Ingest:
         try:
             job = self.client.job(item.job_id or "")
         except ApiError as exc:
+            if exc.status in REFUSED_STATUSES:
+                raise
             if exc.status != 404:
                 return False
             job = {"state": "failed", "error": "the server no longer knows this job"}

@@ -1,5 +1,5 @@
-"""``imgsearch``, the command line. Exit status: 0 all good, 1 a file failed or a library problem
-is left unrepaired, 2 usage or server."""
+"""``imgsearch``, the command line. Exit status: 0 all good, 1 a file failed, a library problem
+is left unrepaired or ``whoami`` is not signed in, 2 usage, credentials or server."""
 
 from __future__ import annotations
 
@@ -11,10 +11,21 @@ from pathlib import Path
 
 import httpx
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from imgsearch_cli import __version__, admin
-from imgsearch_cli.client import DEFAULT_URL, ApiError, Client
+from imgsearch_cli import __version__, admin, keys, users
+from imgsearch_cli.auth import (
+    DEFAULT_FILE,
+    FILE_VARIABLE,
+    KEY_VARIABLE,
+    Credential,
+    CredentialsError,
+    refusal_hint,
+    resolve_credential,
+    whoami,
+)
+from imgsearch_cli.client import DEFAULT_URL, REFUSED_STATUSES, ApiError, Client
 from imgsearch_cli.ingest import MAX_TAGS, Ingest, Summary, collect_files, parse_tags
 from imgsearch_cli.search import print_json, print_table, run_search
 
@@ -27,6 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--url",
         default=os.environ.get("IMGSEARCH_URL", DEFAULT_URL),
         help="the server's front door (env IMGSEARCH_URL; default %(default)s)",
+    )
+    common.add_argument(
+        "--api-key",
+        metavar="KEY",
+        help=f"the API key to send (visible to other local users in ps: prefer {KEY_VARIABLE})",
     )
     uploads = argparse.ArgumentParser(add_help=False)
     uploads.add_argument("--batch-size", type=int, default=8, help="files per request (8)")
@@ -46,7 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="imgsearch",
         description="Ingest images into an Image search server and search them. "
-        "Sends `Authorization: Bearer $IMGSEARCH_API_KEY` when that variable is set.",
+        f"Sends `Authorization: Bearer KEY` with the first API key of: --api-key, {KEY_VARIABLE}, "
+        f"the file {FILE_VARIABLE} names, ./{DEFAULT_FILE} (files of NAME=value lines, as "
+        f"`make dev` writes; the key is their {KEY_VARIABLE}).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -79,6 +97,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("--repair", action="store_true", help="mend what can be mended")
     verify.add_argument("--json", action="store_true", help="print the API's JSON answer")
+
+    keys.add_parser(commands, common)
+    users.add_parser(commands, common)
+    me = commands.add_parser(
+        "whoami",
+        parents=[common],
+        help="who the server takes the API key for",
+        description="Exit status: 0 signed in, 1 not (no key, or one the server refuses).",
+    )
+    me.add_argument("--json", action="store_true", help="print the API's JSON answer")
     return parser
 
 
@@ -89,22 +117,43 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("search needs either TEXT or --image PATH")
     if len(set(getattr(args, "tags", []))) > MAX_TAGS:
         parser.error(f"at most {MAX_TAGS} tags per image")
+    if args.command == "users":
+        users.check_args(parser, args)
+    credential = Credential(None)
     try:
-        with Client(args.url, os.environ.get("IMGSEARCH_API_KEY") or None) as client:
-            if args.command == "admin":
-                return admin.verify(client, args.repair, args.json, out)
-            if args.command == "search":
-                return search_command(client, args)
-            if args.command == "demo":
-                return demo_command(client, args)
-            return ingest_command(client, args, collect_files(args.paths))
-    except FileNotFoundError as exc:
-        err.print(f"[red]error:[/] {exc}")
+        credential = resolve_credential(args.api_key, os.environ, args.url)
+        with Client(args.url, credential.key) as client:
+            return run_command(client, args, credential)
+    except (FileNotFoundError, CredentialsError) as exc:
+        error(str(exc))
     except ApiError as exc:
-        err.print(f"[red]error:[/] the server answered {exc.status}: {exc}")
+        error(f"the server answered {exc.status}: {exc}")
+        if exc.status in REFUSED_STATUSES:
+            err.print(f"hint: {refusal_hint(exc.status, credential)}", soft_wrap=True, markup=False)
     except httpx.TransportError as exc:
-        err.print(f"[red]error:[/] could not reach {args.url}: {exc}")
+        error(f"could not reach {args.url}: {exc}")
     return 2
+
+
+def error(message: str) -> None:
+    """One line on stderr, never wrapped (greppable); the message is text, not markup."""
+    err.print(f"[red]error:[/] {escape(message)}", soft_wrap=True, highlight=False)
+
+
+def run_command(client: Client, args: argparse.Namespace, credential: Credential) -> int:
+    if args.command == "admin":
+        return admin.verify(client, args.repair, args.json, out)
+    if args.command == "search":
+        return search_command(client, args)
+    if args.command == "demo":
+        return demo_command(client, args)
+    if args.command == "keys":
+        return keys.run(client, args, out, err)
+    if args.command == "users":
+        return users.run(client, args, out)
+    if args.command == "whoami":
+        return whoami(client, credential, args.json, out)
+    return ingest_command(client, args, collect_files(args.paths))
 
 
 def search_command(client: Client, args: argparse.Namespace) -> int:
@@ -120,7 +169,7 @@ def search_command(client: Client, args: argparse.Namespace) -> int:
 
 def ingest_command(client: Client, args: argparse.Namespace, files: list[Path]) -> int:
     if not files:
-        err.print("[red]error:[/] no files found (hidden files are skipped)")
+        error("no files found (hidden files are skipped)")
         return 2
     columns = (TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn())
     with Progress(
@@ -162,8 +211,8 @@ def demo_command(client: Client, args: argparse.Namespace) -> int:
     try:
         from imagesearch_samples.shapes import save_samples
     except ImportError:
-        err.print(
-            "[red]error:[/] `imgsearch demo` needs the `demo` extra (imgsearch-cli[demo]); "
+        error(
+            "`imgsearch demo` needs the `demo` extra (imgsearch-cli[demo]); "
             "in the repository, `make demo` has it"
         )
         return 2

@@ -9,6 +9,7 @@ from typing import Any
 from rich.console import Console
 
 from imgsearch_cli.client import Client
+from imgsearch_cli.table import print_aligned
 
 
 def run_search(
@@ -48,18 +49,6 @@ def print_table(answer: dict[str, Any], client: Client, console: Console, offset
         for rank, hit in enumerate(hits, start=offset + 1)
     ]
     header = ("#", "score", "id", "filename", "size", "format", "URL")
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
-    right = {0, 1, 4}
-
-    def line(cells: tuple[str, ...]) -> str:
-        aligned = [
-            cell.rjust(width) if i in right else cell.ljust(width)
-            for i, (cell, width) in enumerate(zip(cells, widths, strict=False))
-        ]
-        return "  ".join([*aligned, cells[-1]])
-
     if query:
         console.print(f"Best matches for “{query}”", style="bold", highlight=False)
-    console.print(line(header), style="dim", soft_wrap=True, highlight=False)
-    for row in rows:
-        console.print(line(row), soft_wrap=True, highlight=False, markup=False)
+    print_aligned(console, header, rows, right={0, 1, 4})

@@ -6,6 +6,12 @@ import pytest
 
 from imgsearch_cli.main import main
 
+
+@pytest.fixture(autouse=True)
+def admin_key(use_key) -> str:
+    return use_key("admin")
+
+
 GONE = {
     "kind": "index-without-bytes",
     "image_id": "a" * 64,

@@ -17,6 +17,11 @@ def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("imgsearch_cli.ingest.RETRY_DELAY_S", 0.01)
 
 
+@pytest.fixture(autouse=True)
+def editor_key(use_key) -> str:
+    return use_key("editor")
+
+
 def image(path: Path, extra: bytes = b"") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(PNG + os.urandom(16) + extra)
@@ -61,9 +66,8 @@ def test_ingest_exits_0_when_every_file_is_in_the_library(fake_api, tmp_path, ca
 
 
 def test_ingest_uploads_batches_in_parallel_with_the_api_key(
-    fake_api, tmp_path, capsys, monkeypatch
+    fake_api, tmp_path, capsys, monkeypatch, editor_key
 ) -> None:
-    monkeypatch.setenv("IMGSEARCH_API_KEY", "s3cret")
     monkeypatch.setenv("IMGSEARCH_URL", fake_api.url)
     fake_api.upload_delay = 0.3
     for i in range(20):
@@ -74,7 +78,7 @@ def test_ingest_uploads_batches_in_parallel_with_the_api_key(
     assert status == 0 and summary["done"] == 20
     assert sorted(len(u["filenames"]) for u in fake_api.uploads) == [2, 3, 3, 3, 3, 3, 3]
     assert fake_api.max_in_flight == 2
-    assert {u["auth"] for u in fake_api.uploads} == {"Bearer s3cret"}
+    assert {u["auth"] for u in fake_api.uploads} == {f"Bearer {editor_key}"}
 
 
 def test_ingest_reports_each_file_of_a_wholly_rejected_request(fake_api, tmp_path, capsys) -> None:

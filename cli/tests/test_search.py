@@ -8,6 +8,11 @@ import pytest
 from imgsearch_cli.main import main
 
 
+@pytest.fixture(autouse=True)
+def viewer_key(use_key) -> str:
+    return use_key("viewer")
+
+
 def test_search_prints_ranked_hits_with_absolute_urls(fake_api, capsys) -> None:
     assert main(["search", "a red circle", "--url", fake_api.url, "--limit", "2"]) == 0
     captured = capsys.readouterr()
