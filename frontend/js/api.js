@@ -1,14 +1,52 @@
 // The HTTP contract with ingestapi and searchapi (both behind the same origin).
 // Failures are thrown as ApiError carrying the RFC 9457 problem, so callers can show its `detail`.
+// Credentials: the page's session is an HttpOnly cookie the browser sends by itself; every unsafe
+// request also carries the readable `isk_csrf` cookie's value as `X-CSRF-Token` (csrfHeaders, the
+// one place that does). A 401 outside /auth/ tells the listener set by onUnauthenticated().
 
 const API = '/api/v1';
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const CSRF_COOKIE = 'isk_csrf';
+let unauthenticated = () => {};
 
 export class ApiError extends Error {
-  constructor(status, problem) {
-    super(problem?.detail || problem?.title || `HTTP ${status}`);
+  constructor(status, problem, retryAfterS = null) {
+    const text = problem?.detail || problem?.title || `HTTP ${status}`;
+    super(retryAfterS === null ? text : `${text}; try again in ${describeWait(retryAfterS)}`);
     this.status = status;
     this.problem = problem ?? {};
+    this.retryAfterS = retryAfterS;
   }
+}
+
+/** Call `listener(problem)` when a request is refused for want of a (still valid) session. */
+export function onUnauthenticated(listener) {
+  unauthenticated = listener;
+}
+
+/** The header an unsafe request needs; the cookie's value as the server set it. */
+export function csrfHeaders(method = 'GET') {
+  if (!UNSAFE.has(method.toUpperCase())) return {};
+  const prefix = `${CSRF_COOKIE}=`;
+  const cookie = document.cookie.split(';').map((part) => part.trim()).find((part) => part.startsWith(prefix));
+  return cookie ? { 'X-CSRF-Token': cookie.slice(prefix.length) } : {};
+}
+
+function refused(path, status, problem) {
+  if (status === 401 && !path.startsWith('/auth/')) unauthenticated(problem);
+}
+
+/** Seconds from a Retry-After header (delta-seconds or an HTTP date); null when absent. */
+function retryAfter(headers) {
+  const value = headers.get('retry-after');
+  if (!value) return null;
+  const seconds = /^\d+$/.test(value) ? Number(value) : (Date.parse(value) - Date.now()) / 1000;
+  return Number.isFinite(seconds) ? Math.max(1, Math.ceil(seconds)) : null;
+}
+
+function describeWait(seconds) {
+  if (seconds < 90) return `${seconds} ${seconds === 1 ? 'second' : 'seconds'}`;
+  return `${Math.ceil(seconds / 60)} minutes`;
 }
 
 async function problemFrom(response) {
@@ -33,16 +71,25 @@ export function describeStatus(status) {
   return `the server answered HTTP ${status}`;
 }
 
-async function request(path, { params, ...init } = {}) {
+async function request(path, { params, json, ...init } = {}) {
   const query = params ? `?${toQuery(params)}` : '';
+  const headers = { Accept: 'application/json', ...csrfHeaders(init.method) };
+  if (json !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(json);
+  }
   let response;
   try {
-    response = await fetch(`${API}${path}${query}`, { headers: { Accept: 'application/json' }, ...init });
+    response = await fetch(`${API}${path}${query}`, { ...init, headers, credentials: 'same-origin' });
   } catch (err) {
     if (err.name === 'AbortError') throw err;
     throw new ApiError(0, { detail: describeStatus(0) });
   }
-  if (!response.ok) throw new ApiError(response.status, await problemFrom(response));
+  if (!response.ok) {
+    const problem = await problemFrom(response);
+    refused(path, response.status, problem);
+    throw new ApiError(response.status, problem, retryAfter(response.headers));
+  }
   return response.status === 204 ? null : response.json();
 }
 
@@ -78,6 +125,24 @@ export const getImage = (id, { signal } = {}) => request(`/image/${encodeURIComp
 
 export const getJob = (jobId) => request(`/ingest/jobs/${encodeURIComponent(jobId)}`);
 
+/** One image fetched by the server from a public http(s) URL: {jobs: [one job]}. */
+export const ingestUrl = (url) => request('/ingest/url', { method: 'POST', json: { url } });
+
+export const deleteImage = (id) => request(`/ingest/images/${encodeURIComponent(id)}`, { method: 'DELETE' });
+
+/** Add and remove tags in one step; resolves with {id, tags} (the image's tags now). */
+export const changeTags = (id, { add = [], remove = [] }) =>
+  request(`/image/${encodeURIComponent(id)}/tags`, { method: 'PATCH', json: { add, remove } });
+
+/** {authenticated, kind, name, role, public_read, expires_at}; never a 401. */
+export const me = () => request('/auth/me');
+
+/** {name, role, kind, expires_at, csrf_token}; the session cookies come with it. */
+export const login = (username, password) =>
+  request('/auth/login', { method: 'POST', json: { username, password } });
+
+export const logout = () => request('/auth/logout', { method: 'POST' });
+
 /**
  * POST files as one multipart request. Resolves with {status, body} whatever the status (the
  * caller maps per-file outcomes); rejects only when the request never completed.
@@ -90,6 +155,7 @@ export function uploadFiles(files, onProgress) {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', `${API}/ingest`);
     xhr.setRequestHeader('Accept', 'application/json');
+    for (const [name, value] of Object.entries(csrfHeaders('POST'))) xhr.setRequestHeader(name, value);
     xhr.responseType = 'text';
     xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded, e.total);
     xhr.onload = () => {
@@ -99,6 +165,7 @@ export function uploadFiles(files, onProgress) {
       } catch {
         body = { status: xhr.status, detail: describeStatus(xhr.status) };
       }
+      refused('/ingest', xhr.status, body);
       resolve({ status: xhr.status, body });
     };
     xhr.onerror = () => reject(new ApiError(0, { detail: describeStatus(0) }));

@@ -1,15 +1,18 @@
-// Entry point: wires the search box, the URL (the page's state lives in it), results, viewer, uploads.
+// Entry point: wires the search box, the URL (the page's state lives in it), results, viewer, uploads
+// and the session (who is signed in decides what shows: session.js).
 //   /?q=red+circle     text search          /?similar=<id>   images like <id>
 //   /?image=<id>       viewer open (combines with the others)    /   the library, newest first
 //   &format=PNG&min_width=1024&added=7d   filters for text and picture searches (filters.js)
 //   &tag=beach         only images with that tag, in the library and searches (tags.js)
 
-import * as api from './api.js';
-import { byTestId, debounce, h, throttle } from './dom.js';
+import { wireAddImages } from './add-images.js';
+import { byTestId, debounce, throttle } from './dom.js';
 import { acceptDrops } from './drop.js';
-import { apiFilters, emptyState, FilterPanel, filtersKey, readFilters, writeFilters } from './filters.js';
+import { FilterPanel, readFilters, writeFilters } from './filters.js';
 import { librarySource } from './library.js';
-import { displayName, ResultsView } from './results.js';
+import { ResultsView } from './results.js';
+import { Session } from './session.js';
+import { pictureSource, similarSource, textSource } from './sources.js';
 import { TagFilter } from './tags.js';
 import { Uploads } from './uploads.js';
 import { Viewer } from './viewer.js';
@@ -18,7 +21,6 @@ const SEARCH_DELAY_MS = 300;
 const form = byTestId('search-form');
 const input = byTestId('search-input');
 const pictureInput = byTestId('search-image-input');
-const uploadInput = byTestId('upload-input');
 const banner = byTestId('demo-banner');
 const modelInfo = byTestId('model-info');
 const pictures = new Map(); // history token -> File: a picture query cannot live in the URL
@@ -29,7 +31,13 @@ const results = new ResultsView({
   onModel: showModel,
   onTag: filterByTag,
 });
-const viewer = new Viewer({ onSimilar: findSimilar, onClose: viewerClosed, onTag: filterByTag });
+const viewer = new Viewer({
+  onSimilar: findSimilar,
+  onClose: viewerClosed,
+  onTag: filterByTag,
+  onTagsChanged: (id, tags) => results.retag(id, tags),
+  onDeleted: (id) => results.remove(id),
+});
 // Newly indexed images: show them soon, and once more when the burst has settled (search reads
 // are only boundedly consistent, so the last few may need a moment to become visible).
 const refreshSoon = throttle(() => results.refresh(), 700);
@@ -39,6 +47,8 @@ const onIndexed = () => {
   refreshSettled();
 };
 const uploads = new Uploads({ onIndexed, onOpen: (id) => openImage(id) });
+const session = new Session({ onChange: sessionChanged });
+const linkDialog = wireAddImages({ uploads, canAdd: () => session.canEdit });
 const filterPanel = new FilterPanel({ onChange: (panel) => changeFilters({ ...readLocation().filters, ...panel }) });
 const tagFilter = new TagFilter({ onClear: () => changeFilters({ ...readLocation().filters, tag: '' }) });
 
@@ -70,6 +80,7 @@ function navigate(target, { replace = false, state = null } = {}) {
 
 /** Make the page match the URL (on load, after navigate(), and on Back/Forward). */
 function render() {
+  if (!session.mayRead) return; // the sign-in form is on show; it renders once signed in
   const where = readLocation();
   const source = sourceFor(where);
   if (source.key !== results.key) results.show(source);
@@ -82,65 +93,26 @@ function render() {
 }
 
 function sourceFor({ q, similar, picture, filters }) {
-  if (similar) return similarSource(similar);
-  if (q) return textSource(q, filters);
-  if (picture && pictures.has(picture)) return pictureSource(picture, pictures.get(picture), filters);
-  return librarySource(filters.tag);
+  const onClear = () => navigate({ filters: readLocation().filters });
+  if (similar) return similarSource(similar, { onOpen: (opener) => openImage(similar, null, opener), onClear });
+  if (q) return textSource(q, filters, { canUpload: session.canEdit });
+  if (picture && pictures.has(picture)) return pictureSource(picture, pictures.get(picture), filters, { onClear });
+  return librarySource(filters.tag, { canUpload: session.canEdit });
 }
 
-const more = (n, done) => `${n}${done ? '' : '+'}`;
-
-function textSource(q, filters) {
-  return {
-    key: `q:${q}?${filtersKey(filters)}`,
-    scored: true,
-    filters: 'yes',
-    fetchPage: (page) => api.searchText(q, page, apiFilters(filters)),
-    summary: (n, done) => `${more(n, done)} best matches for “${q}”`,
-    empty: emptyState(filters, `No images match “${q}”`,
-      'Try other words, or upload pictures with the Upload button.'),
-  };
-}
-
-function similarSource(id) {
-  return {
-    key: `similar:${id}`,
-    scored: true,
-    filters: 'never',
-    fetchPage: (page) => api.similarTo(id, page),
-    summary: (n, done) => `${more(n, done)} images similar to this one`,
-    empty: { title: 'No similar images yet.', hint: 'Upload more pictures to compare with.' },
-    context: () => {
-      const name = h('strong', { text: 'this image' });
-      api.getImage(id).then((record) => (name.textContent = displayName(record)), () => {});
-      const open = h('button', { type: 'button', class: 'link-button', text: 'Open' });
-      open.addEventListener('click', () => openImage(id, null, open));
-      return contextBar(`/images/${encodeURIComponent(id)}/thumb`, ['Images similar to ', name], open);
-    },
-  };
-}
-
-function pictureSource(token, file, filters) {
-  return {
-    key: `picture:${token}?${filtersKey(filters)}`,
-    scored: true,
-    filters: 'yes',
-    fetchPage: (page) => api.searchByFile(file, page, apiFilters(filters)),
-    summary: (n, done) => `${more(n, done)} images like ${file.name}`,
-    empty: emptyState(filters, `No images look like ${file.name}`, 'Upload more pictures to compare with.'),
-    context: () => contextBar(file.preview, ['Images like ', h('strong', { text: file.name })]),
-  };
-}
-
-function contextBar(thumb, label, ...actions) {
-  const clear = h('button', { type: 'button', class: 'link-button', 'data-testid': 'context-clear', text: 'Clear' });
-  clear.addEventListener('click', () => navigate({ filters: readLocation().filters }));
-  const img = h('img', { src: thumb, alt: '', width: 40, height: 40 });
-  img.addEventListener('error', () => (img.hidden = true), { once: true });
-  return h('div', { class: 'context-bar' },
-    img,
-    h('span', { class: 'context-label' }, ...label),
-    ...actions, clear);
+/** Signed in or out, or the session ended (session.js shows the form when one is needed). */
+function sessionChanged(current, why) {
+  if (current.form.isOpen) {
+    viewer.close(); // nothing modal may stay over the form
+    linkDialog.close();
+    return;
+  }
+  if (why === 'signed-in') {
+    uploads.resume();
+    if (results.source) results.show(sourceFor(readLocation())); // what was refused runs again
+    input.focus();
+  }
+  render();
 }
 
 function showModel(model) {
@@ -231,14 +203,14 @@ pictureInput.addEventListener('change', () => {
   searchByPicture(pictureInput.files[0]);
   pictureInput.value = '';
 });
-byTestId('upload-button').addEventListener('click', () => uploadInput.click());
-uploadInput.addEventListener('change', () => {
-  uploads.add(uploadInput.files);
-  uploadInput.value = '';
-});
 
-// Drag and drop: on the search box it searches by that picture; anywhere else it uploads.
-acceptDrops({ searchBox: form, onPicture: searchByPicture, onFiles: (files) => uploads.add(files) });
+// Drag and drop: on the search box it searches by that picture; anywhere else it uploads (editors).
+acceptDrops({
+  searchBox: form,
+  onPicture: searchByPicture,
+  onFiles: (files) => uploads.add(files),
+  canUpload: () => session.canEdit,
+});
 
 // Same-page links (brand, demo suggestions, uploaded files) navigate without reloading.
 document.addEventListener('click', (event) => {
@@ -260,4 +232,4 @@ window.addEventListener('popstate', () => {
   render();
 });
 
-render();
+session.load();

@@ -8,7 +8,7 @@ import { filtersKey } from './filters.js';
 const UPLOAD_HINT = 'Upload some: drag pictures anywhere onto this page, or use the Upload button.';
 
 /** The results source (results.js) of the library, with `tag` ('' for none). */
-export function librarySource(tag) {
+export function librarySource(tag, { canUpload }) {
   const tagged = tag ? ` tagged “${tag}”` : '';
   return {
     key: `library?${filtersKey({ tag })}`,
@@ -19,6 +19,6 @@ export function librarySource(tag) {
       `${total.toLocaleString()} ${total === 1 ? 'image' : 'images'}${tagged}`,
     empty: tag
       ? { title: `No images${tagged}.`, hint: 'Remove the tag filter to see the whole library.' }
-      : { title: 'No images yet.', hint: UPLOAD_HINT },
+      : { title: 'No images yet.', hint: canUpload ? UPLOAD_HINT : 'An editor can add some.' },
   };
 }

@@ -153,6 +153,32 @@ export class ResultsView {
     );
   }
 
+  /** A deleted image leaves the grid (and the counts); the next page starts one place earlier. */
+  remove(id) {
+    if (!this.records.delete(id)) return;
+    this.cell(id)?.remove();
+    this.offset = Math.max(0, this.offset - 1);
+    if (this.total !== undefined) this.total -= 1;
+    const count = this.records.size;
+    if (count) this.status.textContent = this.source.summary(count, this.done, this.total);
+    else this.showEmpty();
+  }
+
+  /** New tags for an image on show: its card's chips follow. */
+  retag(id, tags) {
+    const record = this.records.get(id);
+    const cell = this.cell(id);
+    if (!record || !cell) return;
+    record.tags = tags;
+    cell.querySelector('.tag-chips')?.remove();
+    const chips = cardChips(tags);
+    if (chips) cell.append(chips);
+  }
+
+  cell(id) {
+    return this.grid.querySelector(`li.cell[data-id="${CSS.escape(id)}"]`);
+  }
+
   showEmpty() {
     this.grid.replaceChildren();
     this.status.textContent = '';

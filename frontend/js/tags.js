@@ -28,15 +28,32 @@ function tagChip(tag) {
   });
 }
 
-/** A list of tag chips (`max` of them, then “+N”); null when there are no tags. */
-export function tagChips(tags = [], max = Infinity) {
+/** An editor's × beside a chip (the viewer removes the tag when it is clicked). */
+function removeButton(tag) {
+  return h('button', {
+    type: 'button',
+    class: 'tag-remove editor-only',
+    title: `Remove the tag “${tag}”`,
+    'aria-label': `Remove the tag ${tag}`,
+    'data-testid': 'tag-remove',
+    dataset: { tag },
+    text: '×',
+  });
+}
+
+/**
+ * A list of tag chips (`max` of them, then “+N”); null when there are no tags. `removable` adds
+ * each chip's × for editors.
+ */
+export function tagChips(tags = [], max = Infinity, { removable = false } = {}) {
   if (!tags.length) return null;
   const shown = tags.slice(0, max);
   const rest = tags.length - shown.length;
+  const item = (tag) => h('li', { class: removable && 'tag-edit' }, tagChip(tag), removable && removeButton(tag));
   return h(
     'ul',
     { class: 'tag-chips', 'aria-label': 'Tags' },
-    ...shown.map((tag) => h('li', {}, tagChip(tag))),
+    ...shown.map(item),
     rest > 0 && h('li', { class: 'tag-more', title: tags.slice(max).join(', '), text: `+${rest}` }),
   );
 }

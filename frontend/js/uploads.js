@@ -1,7 +1,8 @@
-// Uploads: files go up in small batches (one multipart request each, progress per file), then each
-// accepted file's job is polled with backoff until it is done, a duplicate, or failed.
+// Uploads: files go up in small batches (one multipart request each, progress per file), links one
+// at a time (the server fetches them); then each accepted job is polled with backoff until it is
+// done, a duplicate, or failed. Polling pauses when the session ends and resumes after sign-in.
 
-import { ApiError, describeStatus, getJob, uploadFiles } from './api.js';
+import { ApiError, describeStatus, getJob, ingestUrl, uploadFiles } from './api.js';
 import { byTestId, formatBytes, h, sleep } from './dom.js';
 
 const BATCH_FILES = 8;
@@ -12,13 +13,8 @@ const POLL_FIRST_MS = 400;
 const POLL_MAX_MS = 5000;
 const FINAL = new Set(['done', 'duplicate', 'failed']);
 const LABELS = {
-  waiting: 'Waiting',
-  uploading: 'Uploading',
-  queued: 'Queued',
-  processing: 'Processing',
-  done: 'Done',
-  duplicate: 'Already in the library',
-  failed: 'Failed',
+  waiting: 'Waiting', uploading: 'Uploading', fetching: 'Fetching', queued: 'Queued', processing: 'Processing',
+  done: 'Done', duplicate: 'Already in the library', failed: 'Failed',
 };
 
 export class Uploads {
@@ -33,6 +29,8 @@ export class Uploads {
     this.queue = [];
     this.inFlight = 0;
     this.polling = new Set();
+    this.looping = false;
+    this.paused = false; // the session ended: polls wait for resume()
     this.toggle.addEventListener('click', () => this.setCollapsed(!this.panel.classList.contains('collapsed')));
     byTestId('upload-clear').addEventListener('click', () => this.clearFinished());
     window.addEventListener('beforeunload', (event) => this.busy && event.preventDefault());
@@ -47,10 +45,29 @@ export class Uploads {
     if (!fresh.length) return;
     this.items.push(...fresh);
     this.queue.push(...fresh);
-    this.panel.hidden = false;
-    this.setCollapsed(false);
+    this.show();
     this.pump();
     this.updateSummary();
+  }
+
+  /** One image the server fetches from `url`; its row follows the job as a file's does. */
+  async addUrl(url) {
+    const item = this.createItem({ name: url, size: NaN });
+    item.progress.removeAttribute('value'); // indeterminate: the server does the fetching
+    this.items.push(item);
+    this.show();
+    this.setState(item, 'fetching');
+    try {
+      const body = await ingestUrl(url);
+      this.accept(item, body?.jobs?.[0]);
+    } catch (err) {
+      this.setState(item, 'failed', { reason: err.message });
+    }
+  }
+
+  show() {
+    this.panel.hidden = false;
+    this.setCollapsed(false);
   }
 
   createItem(file) {
@@ -80,7 +97,7 @@ export class Uploads {
       item.reason.hidden = false;
       item.row.title = `${item.file.name}: ${reason}`;
     }
-    if (state === 'uploading' || state === 'waiting') return this.updateSummary();
+    if (state === 'uploading' || state === 'waiting' || state === 'fetching') return this.updateSummary();
     item.progress.value = 1;
     if (imageId && (state === 'done' || state === 'duplicate')) {
       const open = h('a', { href: `/?image=${imageId}`, class: 'upload-name', title: `Open ${item.file.name}` });
@@ -152,12 +169,19 @@ export class Uploads {
 
   poll(item) {
     this.polling.add(item);
-    if (this.polling.size === 1) this.pollLoop();
+    if (!this.looping && !this.paused) this.pollLoop();
+  }
+
+  /** Signed in again: follow the jobs that were left waiting. */
+  resume() {
+    this.paused = false;
+    if (!this.looping && this.polling.size) this.pollLoop();
   }
 
   async pollLoop() {
+    this.looping = true;
     let delay = POLL_FIRST_MS;
-    while (this.polling.size) {
+    while (this.polling.size && !this.paused) {
       await sleep(delay);
       const pending = [...this.polling];
       let changed = false;
@@ -167,6 +191,7 @@ export class Uploads {
       }
       delay = changed ? POLL_FIRST_MS : Math.min(POLL_MAX_MS, delay * 1.6);
     }
+    this.looping = false;
   }
 
   /** Poll one job once; true when its state moved. */
@@ -175,6 +200,7 @@ export class Uploads {
     try {
       job = await getJob(item.jobId);
     } catch (err) {
+      if (err instanceof ApiError && err.status === 401) this.paused = true;
       if (!(err instanceof ApiError) || err.status !== 404) return false; // transient: try again later
       job = { state: 'failed', error: 'the server lost track of this upload; try again' };
     }

@@ -1,15 +1,16 @@
 // The image viewer: a modal <dialog> with the original, its metadata and tags, "Find similar" and a
-// link. A tag chip closes it and filters by that tag.
+// link. A tag chip closes it and filters by that tag. Editors also get "Delete" and tag editing
+// (a × per tag, a field to add one); those controls are `editor-only` (session.js hides them).
 
-import { ApiError, getImage } from './api.js';
+import { ApiError, changeTags, deleteImage, getImage } from './api.js';
 import { byTestId, formatBytes, formatDate, formatScore, h } from './dom.js';
 import { displayName } from './results.js';
-import { onTagClick, tagChips } from './tags.js';
+import { normaliseTag, onTagClick, tagChips } from './tags.js';
 
 export const shareUrl = (id) => `${window.location.origin}/?image=${encodeURIComponent(id)}`;
 
 export class Viewer {
-  constructor({ onSimilar, onClose, onTag }) {
+  constructor({ onSimilar, onClose, onTag, onTagsChanged, onDeleted }) {
     this.dialog = byTestId('viewer');
     this.image = byTestId('viewer-image', this.dialog);
     this.title = byTestId('viewer-title', this.dialog);
@@ -21,12 +22,26 @@ export class Viewer {
     this.link = byTestId('share-link', this.dialog);
     this.copyStatus = byTestId('copy-status', this.dialog);
     this.closeButton = byTestId('viewer-close', this.dialog);
+    this.tagInput = byTestId('tag-add-input', this.dialog);
+    this.editError = byTestId('viewer-edit-error', this.dialog);
+    this.onTagsChanged = onTagsChanged;
+    this.onDeleted = onDeleted;
     this.id = null;
+    this.record = null;
 
     this.closeButton.addEventListener('click', () => this.close());
     this.similar.addEventListener('click', () => this.id && onSimilar(this.id));
     byTestId('copy-link', this.dialog).addEventListener('click', () => this.copyLink());
     onTagClick(this.tags, onTag);
+    this.tags.addEventListener('click', (event) => {
+      const remove = event.target.closest('[data-testid="tag-remove"]');
+      if (remove) this.editTags({ remove: [remove.dataset.tag] });
+    });
+    byTestId('tag-add-form', this.dialog).addEventListener('submit', (event) => {
+      event.preventDefault();
+      this.addTag();
+    });
+    byTestId('delete-button', this.dialog).addEventListener('click', () => this.deleteShown());
     this.link.addEventListener('focus', () => this.link.select());
     // A click on the backdrop lands on the <dialog> itself; clicks inside land on its children.
     this.dialog.addEventListener('click', (event) => event.target === this.dialog && this.close());
@@ -49,6 +64,8 @@ export class Viewer {
     this.id = id;
     this.opener = opener ?? (this.dialog.open ? this.opener : document.activeElement);
     this.error.hidden = true;
+    this.showEditError('');
+    this.tagInput.value = '';
     this.dialog.classList.remove('unavailable');
     this.copyStatus.textContent = '';
     this.link.value = shareUrl(id);
@@ -72,6 +89,7 @@ export class Viewer {
   }
 
   renderPlaceholder(id) {
+    this.record = null;
     this.title.textContent = 'Loading…';
     this.meta.replaceChildren();
     this.showTags([]);
@@ -82,6 +100,7 @@ export class Viewer {
   }
 
   render(record) {
+    this.record = record;
     this.title.textContent = displayName(record);
     this.similar.disabled = false;
     this.original.href = record.url;
@@ -103,11 +122,56 @@ export class Viewer {
   }
 
   showTags(tags) {
-    this.tags.replaceChildren(...[tagChips(tags)].filter(Boolean));
+    this.tags.replaceChildren(...[tagChips(tags, Infinity, { removable: true })].filter(Boolean));
     this.tags.hidden = !tags.length;
   }
 
+  addTag() {
+    const tag = normaliseTag(this.tagInput.value);
+    if (tag) return this.editTags({ add: [tag] }).then((ok) => ok && (this.tagInput.value = ''));
+    this.showEditError('A tag is 1 to 64 letters, digits, spaces or . : / + - _');
+    this.tagInput.focus();
+  }
+
+  /** PATCH the shown image's tags; true when the server took the change. */
+  async editTags(change) {
+    const { id } = this;
+    this.showEditError('');
+    try {
+      const { tags } = await changeTags(id, change);
+      this.onTagsChanged(id, tags);
+      if (this.id === id) {
+        if (this.record) this.record.tags = tags;
+        this.showTags(tags);
+      }
+      return true;
+    } catch (err) {
+      if (this.id === id) this.showEditError(`Could not change the tags: ${err.message}`);
+      return false;
+    }
+  }
+
+  async deleteShown() {
+    const { id } = this;
+    const name = this.record ? displayName(this.record) : 'this image';
+    if (!id || !window.confirm(`Delete “${name}” from the library? This cannot be undone.`)) return;
+    try {
+      await deleteImage(id);
+    } catch (err) {
+      if (this.id === id) this.showEditError(`Could not delete it: ${err.message}`);
+      return;
+    }
+    if (this.id === id) this.close();
+    this.onDeleted(id);
+  }
+
+  showEditError(message) {
+    this.editError.textContent = message;
+    this.editError.hidden = !message;
+  }
+
   showError(message) {
+    this.record = null;
     this.title.textContent = 'Image unavailable';
     this.error.textContent = message;
     this.error.hidden = false;

@@ -1,4 +1,4 @@
-"""Helpers for the browser tests: Chromium as NOTES.md found it works, pages, screenshots, polls."""
+"""Helpers for the browser tests: Chromium as it runs here, pages, signing in, screenshots."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Any
 from playwright.sync_api import Browser, JSHandle, Locator, Page, expect
 
 from imagesearch_samples.shapes import sample_spec, save_samples
+from tests.support.stack import Stack
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = [
@@ -38,6 +39,11 @@ PHONE_DARK: dict[str, Any] = {
 }
 
 
+SAMPLES, SEED = 48, 9107  # two pictures per colour x shape class
+# Long enough for a whole test package on one sign-in (renewal is tested with the page's clock).
+SESSION_TTL_S = 3600
+
+
 def open_page(browser: Browser, base_url: str, **options: Any) -> tuple[Page, list[str]]:
     """A fresh context; script errors and CSP violations are collected for the caller to check."""
     options.setdefault("viewport", {"width": 1280, "height": 900})
@@ -47,6 +53,34 @@ def open_page(browser: Browser, base_url: str, **options: Any) -> tuple[Page, li
     page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
     page.on("console", lambda m: "Content Security Policy" in m.text and errors.append(m.text))
     return page, errors
+
+
+@dataclass(frozen=True)
+class Account:
+    """A user of the stack, who signs in through the page's form."""
+
+    name: str
+    password: str
+    role: str
+
+
+def sign_in(page: Page, account: Account) -> None:
+    """Fill in the sign-in form as a person does (opening it from the header if it is not on
+    show); returns once the header names the user."""
+    expect(page.get_by_test_id("sign-in-button")).to_be_visible()  # /auth/me has answered
+    if not page.get_by_test_id("signin-panel").is_visible():
+        page.get_by_test_id("sign-in-button").click()
+    page.get_by_test_id("signin-username").fill(account.name)
+    page.get_by_test_id("signin-password").fill(account.password)
+    page.get_by_test_id("signin-submit").click()
+    expect(page.get_by_test_id("account-name")).to_have_text(account.name)
+    expect(page.get_by_test_id("account-role")).to_have_text(account.role)
+
+
+def csrf_headers(page: Page) -> dict[str, str]:
+    """What the page adds to an unsafe request: the ``isk_csrf`` cookie's value as a header."""
+    [token] = [c["value"] for c in page.context.cookies() if c["name"] == "isk_csrf"]
+    return {"X-CSRF-Token": token}
 
 
 def screenshot(page: Page, name: str) -> None:
@@ -154,3 +188,9 @@ def drag_enter(target: Locator, transfer: JSHandle) -> None:
 
 def drop(target: Locator, transfer: JSHandle) -> None:
     target.dispatch_event("drop", {"dataTransfer": transfer})
+
+
+def new_account(stack: Stack, role: str) -> Account:
+    account = Account(f"e2e-{role}-{secrets.token_hex(3)}", secrets.token_urlsafe(16), role)
+    stack.add_user(account.name, account.password, role)
+    return account

@@ -1,27 +1,27 @@
-"""The page in a real browser (Debian's Chromium through Playwright) against the real stack.
+"""The page in a real browser (Debian's Chromium through Playwright) against the real stack
+(tests/e2e/conftest.py): upload, search, the viewer, filters, the library.
 
-Needs the ``frontdoor_url`` fixture: Nginx (frontend/) in front of ingestapi, searchapi and cdnapi,
-with a worker and the tiny shapes model. Screenshots of the main states: artifacts/screenshots/.
-Pictures go up under meaningless names and results are checked by image id (the SHA-256 of the
-file), so a page or a service that matched on filenames would not pass.
+Tests use a page signed in once as an editor (``page``). Screenshots of the main states:
+artifacts/screenshots/. Pictures go up under meaningless names and results are checked by image
+id (the SHA-256 of the file), so a page or a service that matched on filenames would not pass.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, StorageState, expect
 
 from tests.e2e.browser import (
-    CHROMIUM,
-    LAUNCH_ARGS,
     PAGE_SIZE,
     PHONE_DARK,
+    SAMPLES,
+    SEED,
     Library,
+    csrf_headers,
     drag_enter,
     drop,
     file_transfer,
@@ -37,46 +37,6 @@ from tests.e2e.browser import (
 from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.integration
-
-SAMPLES, SEED = 48, 9107  # two pictures per colour x shape class
-
-
-@pytest.fixture(scope="module")
-def front_door(frontdoor_url: str) -> str:
-    """The front door of the real stack (tests.support.stack)."""
-    return frontdoor_url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert CHROMIUM.exists(), "Debian's chromium is missing (make test installs it)"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser: Browser, front_door: str) -> Iterator[Page]:
-    page, errors = open_page(browser, front_door)
-    yield page
-    page.context.close()
-    assert not errors, errors
-
-
-@pytest.fixture(scope="module")
-def library(browser: Browser, front_door: str, tmp_path_factory: pytest.TempPathFactory) -> Library:
-    """Shape pictures uploaded through the page (file picker), waited for until indexed."""
-    library = save_library(tmp_path_factory.mktemp("shapes"), SAMPLES, SEED)
-    page, library.errors = open_page(browser, front_door)
-    page.goto("/")
-    library.rows = upload_through_page(page, library.paths)
-    # The library view re-ran itself when the jobs finished: no reload needed to see them.
-    expect(page.get_by_test_id("result-tile").nth(PAGE_SIZE - 1)).to_be_attached(timeout=30_000)
-    wait_thumbnails(page)
-    screenshot(page, "upload-panel")
-    page.context.close()
-    return library
 
 
 def test_upload_reports_each_file_until_indexed(library: Library) -> None:
@@ -180,7 +140,9 @@ def test_viewer_shows_details_and_finds_similar(
     for text in ("128 × 128 px", "PNG", "KB", filename, image_id):
         expect(meta).to_contain_text(text)
     expect(viewer.get_by_test_id("share-link")).to_have_value(f"{front_door}/?image={image_id}")
-    expect(viewer.get_by_test_id("viewer-image")).to_have_attribute("src", f"/images/{image_id}")
+    expect(viewer.get_by_test_id("viewer-image")).to_have_attribute(  # reads are private: signed
+        "src", re.compile(rf"^/images/{image_id}\?exp=\d+&sig=[\w-]+$")
+    )
     screenshot(page, "viewer")
     page.keyboard.press("Escape")
     expect(viewer).to_be_hidden()
@@ -297,7 +259,7 @@ def test_errors_and_empty_results_are_explained(page: Page, library: Library) ->
 
 
 def test_filters_live_in_the_url_and_rerun_the_search(
-    browser: Browser, front_door: str, page: Page, library: Library
+    browser: Browser, front_door: str, signed_in: StorageState, page: Page, library: Library
 ) -> None:
     page.goto("/?q=a+red+circle")
     tiles, notice = page.get_by_test_id("result-tile"), page.get_by_test_id("results-notice")
@@ -326,7 +288,7 @@ def test_filters_live_in_the_url_and_rerun_the_search(
     expect(page).to_have_url(re.compile(r"format=JPEG$"))
     expect(notice).to_have_attribute("data-kind", "empty")
     # PNG with the widest "added" window still finds them; the same filters on a phone, dark.
-    phone, errors = open_page(browser, front_door, **PHONE_DARK)
+    phone, errors = open_page(browser, front_door, storage_state=signed_in, **PHONE_DARK)
     phone.goto("/?q=a+red+circle&format=PNG&added=30d")
     expect(phone.get_by_test_id("result-tile").first).to_have_attribute(
         "data-id", library.ids_of("red circle")
@@ -338,8 +300,10 @@ def test_filters_live_in_the_url_and_rerun_the_search(
     assert not errors, errors
 
 
-def test_phone_layout_has_two_columns(browser: Browser, front_door: str, library: Library) -> None:
-    page, errors = open_page(browser, front_door, **PHONE_DARK)
+def test_phone_layout_has_two_columns(
+    browser: Browser, front_door: str, signed_in: StorageState, library: Library
+) -> None:
+    page, errors = open_page(browser, front_door, storage_state=signed_in, **PHONE_DARK)
     page.goto("/?q=a+green+circle")
     expect(page.get_by_test_id("result-tile").first).to_have_attribute(
         "data-id", library.ids_of("green circle")
@@ -365,7 +329,11 @@ def test_library_lists_newest_first_and_tag_chips_filter_it(page: Page, library:
     originals = [image_id_of(path) for path in library.paths]
     tagged = sorted(i for i in originals if library.labels[i] == "red circle")  # two of them
     for image_id in tagged:
-        answer = page.request.put(f"/api/v1/image/{image_id}/tags", data={"tags": [tag.upper()]})
+        answer = page.request.put(
+            f"/api/v1/image/{image_id}/tags",
+            data={"tags": [tag.upper()]},
+            headers=csrf_headers(page),  # the session cookie goes with it, so the token must
+        )
         assert answer.ok and answer.json()["tags"] == [tag]  # normalised: lower case
     search = f"/api/v1/image/search?text=a+red+circle&tag={tag}"
     wait_until(lambda: len(page.request.get(search).json()["results"]) == 2, 10, "tags in search")
@@ -410,3 +378,6 @@ def test_library_lists_newest_first_and_tag_chips_filter_it(page: Page, library:
     expect(page.get_by_test_id("tag-filter")).to_be_hidden()
     expect(status).to_have_text(re.compile(r"^\d+ images$"))
     expect(tiles.nth(PAGE_SIZE - 1)).to_be_attached()
+
+
+# -- signing in, and what each role sees ---------------------------------------------------------
