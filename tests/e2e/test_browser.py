@@ -57,6 +57,8 @@ def test_files_dropped_on_the_page_are_uploaded_until_indexed(
     [dropped] = new.paths
     dropped_id = image_id_of(dropped)
     page.goto("/")
+    # Dropping uploads only once the page knows the user may upload, as a person sees it.
+    expect(page.get_by_test_id("upload-button")).to_be_visible()
     overlay, grid = page.get_by_test_id("drop-overlay"), page.get_by_test_id("results-grid")
     transfer = file_transfer(page, [dropped])
     drag_enter(grid, transfer)
