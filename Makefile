@@ -66,7 +66,7 @@ dev: setup ## run the whole stack natively on loopback (Ctrl-C stops it)
 
 test: setup test-go test-python ## run every test (starts and stops its own servers)
 
-test-fast: python-deps ## run the fast tier: no servers, < 60 s
+test-fast: python-deps ## run the fast tier: no servers, about a minute
 	$(PY) -m pytest -m "not integration"
 
 test-go:
