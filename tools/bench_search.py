@@ -137,11 +137,11 @@ def main() -> None:
                             time_ms(http_search, client, url, f"{size} {q}") for q in queries
                         ]
                         rows.append((label, size, *percentiles(http_ms)))
-                # what identity costs a request: the same cached queries with an API key
-                # (looked up in the catalog on every request) instead of anonymously
-                client.headers["Authorization"] = f"Bearer {stack.admin_key}"
-                keyed_ms = [time_ms(http_search, client, url, f"{size} {q}") for q in queries]
-                rows.append(("HTTP cached, with API key", size, *percentiles(keyed_ms)))
+                    # what identity costs a request: the same cached queries with an API key
+                    # (looked up in the catalog on every request) instead of anonymously
+                    client.headers["Authorization"] = f"Bearer {stack.admin_key}"
+                    keyed_ms = [time_ms(http_search, client, url, f"{size} {q}") for q in queries]
+                    rows.append(("HTTP cached, with API key", size, *percentiles(keyed_ms)))
         finally:
             stack.stop_all()
 
