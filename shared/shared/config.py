@@ -82,6 +82,9 @@ class HttpSettings(BaseModel):
     )
 
 
+MIN_SECRET_CHARS = 32  # session and link-signing secrets: at least this many characters
+
+
 class AuthSettings(BaseModel):
     """Who may do what. Writes always need a credential; reads only when ``public_read`` is
     false. ``jwt_secret`` signs the page's session tokens and must be the same in every API."""

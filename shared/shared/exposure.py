@@ -24,6 +24,7 @@ from urllib.parse import unquote, urlsplit
 from pydantic import BaseModel
 
 from shared.config import (
+    MIN_SECRET_CHARS,
     AuthSettings,
     DatabaseSettings,
     HttpSettings,
@@ -36,7 +37,6 @@ from shared.logging import get_logger
 
 log = get_logger(__name__)
 
-MIN_SECRET_CHARS = 32
 PLACEHOLDERS = frozenset({"minioadmin", "changeme", "password", "secret", "admin"})
 PLACEHOLDER_PREFIX = "change-me"
 

@@ -142,10 +142,10 @@ def test_anonymous_requests_read_only_when_reads_are_public(catalog: Catalog) ->
 
 
 def test_a_viewer_is_forbidden_to_write(catalog: Catalog) -> None:
-    viewer = Principal("key", "isk_abcdefgh", Role.VIEWER, label="API key isk_abcdefgh…")
+    viewer = Principal("key", "isk_abcdefgh", Role.VIEWER)
     with pytest.raises(Forbidden) as refused:
         verifier(catalog).authorize(viewer, Role.EDITOR, unsafe=True, csrf=None)
-    assert "editor" in refused.value.detail
+    assert refused.value.detail == "this needs the editor role; API key isk_abcdefgh… has viewer"
 
 
 def test_a_page_session_needs_its_csrf_token_on_unsafe_requests(catalog: Catalog) -> None:
@@ -201,8 +201,8 @@ def test_a_bearer_token_that_is_no_key_is_refused(catalog: Catalog) -> None:
 def test_the_rate_limit_refuses_over_the_window_and_says_when_to_return() -> None:
     limiter = RateLimiter(RateLimitSettings(storage_url="memory://", search="3/minute"), "")
     answers = [limiter.hit("search", "key:one") for _ in range(3)]
-    assert [a.headers["RateLimit"].split(";")[1] for a in answers] == ["r=2", "r=1", "r=0"]
-    assert answers[0].headers["RateLimit-Policy"] == '"search";q=3;w=60'
+    assert [a["RateLimit"].split(";")[1] for a in answers] == ["r=2", "r=1", "r=0"]
+    assert answers[0]["RateLimit-Policy"] == '"search";q=3;w=60'
     with pytest.raises(RateLimited) as over:
         limiter.hit("search", "key:one")
     assert 1 <= int(over.value.headers["Retry-After"]) <= 60
@@ -212,6 +212,6 @@ def test_the_rate_limit_refuses_over_the_window_and_says_when_to_return() -> Non
 def test_login_fails_closed_when_the_rate_limit_store_is_down() -> None:
     down = RateLimitSettings(storage_url="redis://127.0.0.1:1/0")
     limiter = RateLimiter(down, "")
-    assert limiter.hit("search", "key:one").allowed
+    assert limiter.hit("search", "key:one") == {}  # counted nowhere, not refused
     with pytest.raises(DependencyUnavailable):
         limiter.hit("login", "user:ada")

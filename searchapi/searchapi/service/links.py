@@ -9,10 +9,8 @@ made within the same quarter of the TTL are identical, so browsers keep their ca
 
 from __future__ import annotations
 
-from shared.config import AuthSettings, SigningSettings
+from shared.config import MIN_SECRET_CHARS, AuthSettings, SigningSettings
 from shared.signing import LinkSigner
-
-MIN_SECRET_CHARS = 32
 
 
 class Links:

@@ -88,8 +88,9 @@ def access(needed: Role | None, rate_class: str | None = None) -> Any:
         identity.verifier.authorize(principal, needed, request.method in UNSAFE_METHODS, csrf)
         if rate_class:
             key = principal.rate_key if principal else f"addr:{client_address(request)}"
-            decision = await run_in_threadpool(identity.limiter.hit, rate_class, key)
-            request.state.rate_headers = decision.headers
+            request.state.rate_headers = await run_in_threadpool(
+                identity.limiter.hit, rate_class, key
+            )
         if principal is not None:
             request.state.renewal = await run_in_threadpool(identity.verifier.renewal, principal)
         return principal

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
 
 from limits import RateLimitItem, parse
 from limits.storage import Storage, storage_from_string
@@ -23,12 +22,6 @@ from shared.logging import get_logger
 log = get_logger(__name__)
 CLASSES = ("login", "ingest", "search")
 FAIL_CLOSED = frozenset({"login"})  # brute-force protection must not lapse with Redis
-
-
-@dataclass(frozen=True)
-class Decision:
-    allowed: bool
-    headers: dict[str, str]
 
 
 class RateLimiter:
@@ -47,18 +40,19 @@ class RateLimiter:
             self._limiter = MovingWindowRateLimiter(storage)
         return self._limiter
 
-    def hit(self, route_class: str, key: str) -> Decision:
-        """Count one request of ``key`` in ``route_class``; raise ``RateLimited`` when over."""
+    def hit(self, route_class: str, key: str) -> dict[str, str]:
+        """Count one request of ``key`` in ``route_class``; raise ``RateLimited`` when over.
+        Answers the RateLimit header fields (none when limits are off or Redis is down)."""
         return self._decide(route_class, key, count=True)
 
-    def check(self, route_class: str, key: str) -> Decision:
+    def check(self, route_class: str, key: str) -> dict[str, str]:
         """Raise ``RateLimited`` if the window is full, without counting (sign-in counts only
         its failures)."""
         return self._decide(route_class, key, count=False)
 
-    def _decide(self, route_class: str, key: str, count: bool) -> Decision:
+    def _decide(self, route_class: str, key: str, count: bool) -> dict[str, str]:
         if not self.enabled:
-            return Decision(True, {})
+            return {}
         item = self._policies[route_class]
         try:
             strategy = self._strategy()
@@ -71,7 +65,7 @@ class RateLimiter:
             log.warning("rate limit storage unavailable", route_class=route_class, error=str(exc))
             if route_class in FAIL_CLOSED:
                 raise DependencyUnavailable("rate limit store") from exc
-            return Decision(True, {})
+            return {}
         reset_in = max(0, math.ceil(reset_at - time.time()))
         window = item.get_expiry()
         headers = {
@@ -84,4 +78,4 @@ class RateLimiter:
                 f"too many {route_class} requests; try again in {retry} s",
                 {**headers, "Retry-After": retry},
             )
-        return Decision(True, headers)
+        return headers

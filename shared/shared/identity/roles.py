@@ -39,10 +39,14 @@ class Principal:
     kind: str
     name: str
     role: Role
-    label: str = ""
     session_expires_at: int | None = None
     session_issued_at: int | None = None
     csrf: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How messages name it: ``user ada`` or ``API key isk_abcd1234…``."""
+        return f"user {self.name}" if self.kind == "user" else f"API key {self.name}…"
 
     @property
     def rate_key(self) -> str:

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import jwt
 
+from shared.config import MIN_SECRET_CHARS
 from shared.errors import Unauthenticated
 
 ALGORITHM = "HS256"
-MIN_SECRET_LENGTH = 32
 
 
 @dataclass(frozen=True)
@@ -30,9 +30,9 @@ class SessionClaims:
 
 class SessionTokens:
     def __init__(self, secret: str, ttl_s: int) -> None:
-        if len(secret) < MIN_SECRET_LENGTH:
+        if len(secret) < MIN_SECRET_CHARS:
             raise ValueError(
-                f"auth.jwt_secret (AUTH__JWT_SECRET) needs at least {MIN_SECRET_LENGTH} characters"
+                f"auth.jwt_secret (AUTH__JWT_SECRET) needs at least {MIN_SECRET_CHARS} characters"
             )
         self._secret = secret
         self.ttl_s = ttl_s

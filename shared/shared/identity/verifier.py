@@ -83,7 +83,7 @@ class Verifier:
         record = self.keys.find(bearer) if looks_like_key(bearer) else None
         if record is None:
             raise Unauthenticated("the API key is unknown, revoked or expired")
-        return Principal("key", record.prefix, record.role, label=f"API key {record.prefix}…")
+        return Principal("key", record.prefix, record.role)
 
     def _session_principal(self, claims: SessionClaims) -> Principal:
         user = self.users.get(claims.username)
@@ -97,7 +97,6 @@ def _user_principal(user: User, claims: SessionClaims) -> Principal:
         "user",
         user.username,
         user.role,
-        label=f"user {user.username}",
         session_expires_at=claims.expires_at,
         session_issued_at=claims.issued_at,
         csrf=claims.csrf,
