@@ -245,5 +245,10 @@ def test_the_openapi_document_declares_the_schemes_and_each_routes_role(api: Tes
     assert set(spec["components"]["securitySchemes"]) == {"apiKey", "session"}
     ingest = spec["paths"]["/api/v1/ingest"]["post"]
     assert ingest["x-required-role"] == "editor" and {"apiKey": []} in ingest["security"]
-    assert spec["paths"]["/api/v1/admin/keys"]["post"]["x-required-role"] == "admin"
+    assert {"401", "403", "429"} <= set(ingest["responses"])
+    problem_body = ingest["responses"]["403"]["content"]["application/problem+json"]["schema"]
+    assert set(problem_body["properties"]) == {"type", "title", "status", "detail"}
+    keys = spec["paths"]["/api/v1/admin/keys"]["post"]
+    assert keys["x-required-role"] == "admin" and {"401", "403"} <= set(keys["responses"])
+    assert "429" not in keys["responses"]  # no rate class on admin routes
     assert spec["paths"]["/api/v1/auth/login"]["post"]["x-required-role"] == "anyone"

@@ -8,7 +8,7 @@ for a read); ``route_roles(app)`` reads those declarations back for the OpenAPI 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -26,6 +26,7 @@ from shared.identity.roles import Principal, Role
 from shared.identity.sessions import SessionTokens
 from shared.identity.users import UserStore
 from shared.identity.verifier import Verifier
+from shared.web import PROBLEM_JSON
 
 SESSION_COOKIE = "isk_session"
 CSRF_COOKIE = "isk_csrf"
@@ -33,6 +34,7 @@ CSRF_HEADER = "X-CSRF-Token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 READ: None = None  # access(READ): a viewer, or anyone when reads are public
 PUBLIC_READ_ROLE = "viewer (anyone if AUTH__PUBLIC_READ)"
+PROBLEM_FIELDS = ("type", "title", "detail")
 
 _bearer = HTTPBearer(
     auto_error=False, scheme_name="apiKey", description="An API key: `Bearer isk_…`"
@@ -96,6 +98,7 @@ def access(needed: Role | None, rate_class: str | None = None) -> Any:
         return principal
 
     check.needed_role = needed  # type: ignore[attr-defined]
+    check.rate_class = rate_class  # type: ignore[attr-defined]
     return Depends(check)
 
 
@@ -141,39 +144,69 @@ def install_identity(app: FastAPI, identity: Callable[[], Identity]) -> None:
     _declare_roles(app)
 
 
-def _needed_role(dependant: Dependant) -> tuple[bool, Role | None]:
+def _access_check(dependant: Dependant) -> Any:
+    """The ``access(...)`` check among a route's dependencies, or None."""
     for sub in dependant.dependencies:
         if sub.call is not None and hasattr(sub.call, "needed_role"):
-            return True, sub.call.needed_role
-        found = _needed_role(sub)
-        if found[0]:
+            return sub.call
+        if (found := _access_check(sub)) is not None:
             return found
-    return False, None
+    return None
 
 
-def route_roles(app: FastAPI) -> list[tuple[str, str, str]]:
-    """(method, path, who may call it) for every API route, as the routes declare it."""
-    rows: list[tuple[str, str, str]] = []
+def _declared(app: FastAPI) -> Iterator[tuple[str, str, Any]]:
+    """(method, path, access check or None) of every API route in the schema."""
     for context in iter_route_contexts(app.routes):  # included routers' routes, with prefixes
         route = context.original_route
         if not isinstance(route, APIRoute) or not route.include_in_schema or not context.path:
             continue
-        declared, role = _needed_role(route.dependant)
-        who = "anyone" if not declared else (role.value if role else PUBLIC_READ_ROLE)
-        rows.extend((method, context.path, who) for method in sorted(context.methods or ()))
-    return rows
+        check = _access_check(route.dependant)
+        for method in sorted(context.methods or ()):
+            yield method, context.path, check
+
+
+def _who(check: Any) -> str:
+    if check is None:
+        return "anyone"
+    return check.needed_role.value if check.needed_role else PUBLIC_READ_ROLE
+
+
+def route_roles(app: FastAPI) -> list[tuple[str, str, str]]:
+    """(method, path, who may call it) for every API route, as the routes declare it."""
+    return [(method, path, _who(check)) for method, path, check in _declared(app)]
+
+
+def _problem(description: str) -> dict[str, Any]:
+    fields: dict[str, Any] = {k: {"type": "string"} for k in PROBLEM_FIELDS}
+    body = {"type": "object", "properties": {**fields, "status": {"type": "integer"}}}
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": body}}}
+
+
+# What every route behind access(...) may answer besides its own responses.
+REFUSALS = {
+    "401": _problem("no credential, or one not accepted (`unauthenticated`, `session-expired`)"),
+    "403": _problem("the credential's role is too low (`forbidden`), or no CSRF token (`csrf`)"),
+}
+RATE_LIMITED = {"429": _problem("over the rate limit (`rate-limited`); see Retry-After")}
 
 
 def _declare_roles(app: FastAPI) -> None:
+    """The OpenAPI document says, for each route, who may call it and how it refuses."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = build()
-            for method, path, who in route_roles(app):
+            for method, path, check in _declared(app):
                 operation = schema["paths"].get(path, {}).get(method.lower())
-                if operation is not None:
-                    operation["x-required-role"] = who
+                if operation is None:
+                    continue
+                operation["x-required-role"] = _who(check)
+                if check is not None:
+                    responses = operation.setdefault("responses", {})
+                    responses.update(REFUSALS)
+                    if check.rate_class:
+                        responses.update(RATE_LIMITED)
             app.openapi_schema = schema
         return app.openapi_schema
 
