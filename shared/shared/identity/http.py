@@ -93,13 +93,24 @@ def access(needed: Role | None, rate_class: str | None = None) -> Any:
             request.state.rate_headers = await run_in_threadpool(
                 identity.limiter.hit, rate_class, key
             )
-        if principal is not None:
-            request.state.renewal = await run_in_threadpool(identity.verifier.renewal, principal)
+        await renew_if_due(request, principal)
         return principal
 
     check.needed_role = needed  # type: ignore[attr-defined]
     check.rate_class = rate_class  # type: ignore[attr-defined]
     return Depends(check)
+
+
+async def renew_if_due(request: Request, principal: Principal | None) -> Principal | None:
+    """A page session past half its life is renewed: the answer will carry the fresh cookie
+    (``install_identity``'s middleware) and this returns the renewed principal. Checked on the
+    event loop first, so the usual request (a key, or a young session) costs no thread hop."""
+    issued_at = principal.session_issued_at if principal else None
+    verifier = identity_of(request).verifier
+    if principal is None or issued_at is None or not verifier.sessions.wants_renewal(issued_at):
+        return None
+    request.state.renewal = await run_in_threadpool(verifier.renewal, principal)
+    return request.state.renewal[1] if request.state.renewal else None
 
 
 def set_session(response: Response, token: str, principal: Principal, secure: bool) -> None:

@@ -13,6 +13,7 @@ from shared.identity.http import (
     client_address,
     current_principal,
     identity_of,
+    renew_if_due,
     set_session,
 )
 from shared.identity.roles import Principal, Role
@@ -60,13 +61,8 @@ async def me(
     request: Request, principal: Annotated[Principal | None, Depends(current_principal)]
 ) -> MeOut:
     """Who this request acts as (``authenticated: false`` when nobody); renews a page session."""
-    identity = identity_of(request)
-    renewal = None
-    if principal is not None:
-        renewal = await run_in_threadpool(identity.verifier.renewal, principal)
-        request.state.renewal = renewal
-    current = renewal[1] if renewal else principal  # a renewed session answers its new expiry
-    return MeOut.of(current, identity.verifier.public_read)
+    renewed = await renew_if_due(request, principal)  # answers the renewed session's expiry
+    return MeOut.of(renewed or principal, identity_of(request).verifier.public_read)
 
 
 @router.put("/password", response_model=SessionOut)
