@@ -15,6 +15,8 @@ import socket
 import sys
 from pathlib import Path
 
+from shared.private_files import write_private
+
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCTION = ("ViT-B-32", "laion2b_s34b_b79k")
 TINY = ("tiny-shapes", "shared/shared/assets/tiny-shapes.safetensors")
@@ -38,7 +40,6 @@ DEV_PORTS = {
 def _load(name: str, pretrained: str, cache_dir: str, offline: bool) -> None:
     """In a child process: load the weights (from the cache only, if ``offline``); quietly."""
     import logging
-    import os
 
     logging.disable(logging.CRITICAL)  # a failed fetch is an answer here, not an error
     if offline:
@@ -148,10 +149,7 @@ def _read_env(path: Path) -> dict[str, str]:
 
 def write_env(path: Path, values: dict[str, str]) -> None:
     """Owner-only: the file holds the session and link-signing secrets."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as out:
-        os.fchmod(out.fileno(), 0o600)
-        out.write("".join(f"{key}={value}\n" for key, value in values.items()))
+    write_private(path, "".join(f"{key}={value}\n" for key, value in values.items()))
 
 
 def choose_model(wanted: str, previous: dict[str, str], cache_dir: Path) -> tuple[str, str]:

@@ -10,7 +10,6 @@ Safe to run from several processes at once: it works under the catalog's migrati
 from __future__ import annotations
 
 import argparse
-import os
 import secrets
 from pathlib import Path
 
@@ -23,22 +22,18 @@ from shared.identity.keys import KeyStore
 from shared.identity.roles import Role
 from shared.identity.users import UserStore
 from shared.logging import configure_logging, get_logger
+from shared.private_files import write_private
 
 ADMIN = "admin"
 log = get_logger("bootstrap")
 
 
 def write_credentials(path: Path, password: str, key: str | None) -> None:
-    """Write the file readable by its owner only, never briefly by anyone else."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     lines = ["# imagesearch admin credentials: keep this file private", f"IMGSEARCH_USER={ADMIN}"]
     lines.append(f"IMGSEARCH_PASSWORD={password}")
     if key:
         lines.append(f"IMGSEARCH_API_KEY={key}")
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as out:
-        os.fchmod(out.fileno(), 0o600)
-        out.write("\n".join(lines) + "\n")
+    write_private(path, "\n".join(lines) + "\n")
 
 
 def bootstrap(catalog: Catalog, password: str, credentials: Path | None, reset: bool) -> str:
