@@ -14,22 +14,25 @@ PY := .venv/bin/python
 BIN := .bin
 MINIO_MODULE := github.com/minio/minio
 MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
+# Helm renders and lints the Kubernetes chart in the tests (tests/deploy); built from source, pinned
+HELM_VERSION := v3.22.0
 # command:package pairs installed from Debian when the command is missing (PostgreSQL, for the
 # catalog's PostgreSQL tests, keeps its programs off PATH in /usr/lib/postgresql/<major>/bin)
-APT_NEEDS := redis-server:redis-server nginx:nginx-light chromium:chromium wrk:wrk initdb:postgresql
+APT_NEEDS := redis-server:redis-server nginx:nginx-light chromium:chromium wrk:wrk initdb:postgresql \
+             promtool:prometheus
 # make dev MODEL=production|tiny; auto keeps the model the data was indexed with
 MODEL ?= auto
 CREDENTIALS := data/admin-credentials
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CDNAPI_SOURCES := $(shell find cdnapi -name '*.go' -o -name 'go.mod' -o -name 'go.sum' 2>/dev/null)
 
-.PHONY: help setup system-deps python-deps dev test test-fast test-python test-go lint fmt bench \
+.PHONY: help setup system-deps python-deps dev observe test test-fast test-python test-go lint fmt bench \
         bench-ingest bench-search bench-cdn migrate reindex demo train-tiny clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-setup: system-deps python-deps $(BIN)/minio $(BIN)/cdnapi ## install everything the stack and tests need
+setup: system-deps python-deps $(BIN)/minio $(BIN)/cdnapi $(BIN)/helm ## install everything the stack and tests need
 
 system-deps:
 	@missing=""; for need in $(APT_NEEDS); do \
@@ -52,6 +55,11 @@ $(BIN)/.minio-$(MINIO_VERSION):
 	mkdir -p $(BIN) && GOBIN=$(CURDIR)/$(BIN) go install -trimpath $(MINIO_MODULE)@$(MINIO_VERSION)
 	touch $@
 
+$(BIN)/helm: $(BIN)/.helm-$(HELM_VERSION)
+$(BIN)/.helm-$(HELM_VERSION):
+	mkdir -p $(BIN) && GOBIN=$(CURDIR)/$(BIN) go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+	touch $@
+
 $(BIN)/cdnapi: $(CDNAPI_SOURCES)
 	mkdir -p $(BIN) && cd cdnapi && go build -trimpath -o ../$(BIN)/cdnapi ./cmd/cdnapi
 
@@ -64,9 +72,20 @@ dev: setup ## run the whole stack natively on loopback (Ctrl-C stops it)
 	@echo "data under ./data survives restarts; Ctrl-C stops everything"
 	exec $(PY) -m honcho -f Procfile -e data/dev.env start
 
+# Not :9090: installing Debian's package on a host with systemd starts its own Prometheus there.
+PROMETHEUS_ADDR ?= 127.0.0.1:9099
+
+observe: python-deps ## Prometheus beside a running `make dev`, with the alert rules (:9099)
+	@mkdir -p run/observe data/prometheus
+	$(PY) deploy/observability/render_prometheus.py --out run/observe/prometheus.yml \
+	  --listen $(PROMETHEUS_ADDR)
+	@echo "Prometheus: http://$(PROMETHEUS_ADDR) (alerts: /alerts; data under data/prometheus)"
+	exec prometheus --config.file=run/observe/prometheus.yml --storage.tsdb.path=data/prometheus \
+	  --web.listen-address=$(PROMETHEUS_ADDR)
+
 test: setup test-go test-python ## run every test (starts and stops its own servers)
 
-test-fast: python-deps ## run the fast tier: no servers, about a minute
+test-fast: python-deps $(BIN)/helm ## run the fast tier: no servers, about a minute
 	$(PY) -m pytest -m "not integration"
 
 test-go:

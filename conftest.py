@@ -19,6 +19,7 @@ pytest_plugins = [
     "tests.support.stack",
     "tests.support.postgres",
     "tests.support.catalogs",
+    "tests.support.figures",
 ]
 SERVER_FIXTURES = {"servers", "postgres"}
 

@@ -5,9 +5,11 @@ DOCKER_COMPOSE ?= docker compose
 
 .PHONY: docker-init up down logs
 
+# The services run with HF_HUB_OFFLINE=1 (docker-compose.yml); the prefetch is the one step that
+# reaches the model hub.
 docker-init: .env ## once: .env, images, network, volumes, model weights into the models volume
 	$(DOCKER_COMPOSE) up --no-start --build
-	$(DOCKER_COMPOSE) run --rm --no-deps ingestworker python -m ingestworker.prefetch
+	$(DOCKER_COMPOSE) run --rm --no-deps -e HF_HUB_OFFLINE=0 ingestworker python -m ingestworker.prefetch
 	@echo "ready: docker compose up -d --build, then open http://localhost:3000"
 
 # A first .env from .env.example with every secret random (hex: safe in a URL; 64 digits for

@@ -6,8 +6,10 @@
 # Built from the repository root: docker build -f docker/frontend.Dockerfile .
 
 FROM nginx:1.28.0-alpine
+# The access log goes where the image's own does: its stdout (a symlink), so `docker compose logs`.
 ENV FRONTEND_ROOT=/usr/share/nginx/imagesearch \
     FRONTEND_PORT=3000 \
+    FRONTEND_ACCESS_LOG=/var/log/nginx/access.log \
     NGINX_ENVSUBST_TEMPLATE_SUFFIX=.template
 # The slow-client and per-address limits, the defaults of frontend/render_nginx.py's LIMITS
 # (envsubst checks nothing: an override must be a whole number in the range listed there).

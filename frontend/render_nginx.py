@@ -7,7 +7,8 @@
 
 Only ``${NAME}`` for the names in VARIABLES is replaced, so nginx's own ``$uri``/``${uri}`` stay as
 they are; a name the template uses but the environment lacks is an error naming it, except the
-limits (LIMITS), which have defaults. The two path variables are made absolute because nginx would
+limits (LIMITS), which have defaults, and FRONTEND_ACCESS_LOG (default: the nginx image's access
+log; with --native, $NGINX_RUN_DIR/access.log). The paths are made absolute because nginx would
 read a relative one against its prefix (-p). A limit must be a whole number in its range: zero or
 an hour-long header timeout would quietly switch a protection off, so they fail here instead.
 """
@@ -52,10 +53,14 @@ VARIABLES = (
     "CDNAPI_ADDR",
     "FRONTEND_PORT",
     "FRONTEND_ROOT",
+    "FRONTEND_ACCESS_LOG",
     "NGINX_RUN_DIR",
     *LIMITS,
 )
 PATHS = ("FRONTEND_ROOT", "NGINX_RUN_DIR")
+# Where the nginx image keeps its access log (a link to its stdout); --native: $NGINX_RUN_DIR.
+ACCESS_LOG = "FRONTEND_ACCESS_LOG"
+IMAGE_ACCESS_LOG = "/var/log/nginx/access.log"
 _PLACEHOLDER = re.compile(r"\$\{(" + "|".join(VARIABLES) + r")\}")
 _ADDRESS = re.compile(r"^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+):\d{1,5}$")
 _PORT = re.compile(r"^((\[[0-9a-fA-F:]+\]|[0-9.]+|[A-Za-z0-9_.-]+):)?\d{1,5}$")
@@ -67,12 +72,17 @@ class RenderError(Exception):
 
 def values_from(env: Mapping[str, str], needed: set[str]) -> dict[str, str]:
     """The variables `needed`, checked, paths made absolute; RenderError says what is wrong."""
+    optional = {*LIMITS, ACCESS_LOG}
     missing = sorted(
-        name for name in needed if name not in LIMITS and not env.get(name, "").strip()
+        name for name in needed if name not in optional and not env.get(name, "").strip()
     )
     if missing:
         raise RenderError(f"missing environment variable(s): {', '.join(missing)}")
     values = {name: env.get(name, "").strip() for name in needed}
+    if ACCESS_LOG in needed:  # absolute, but not resolved: the image's own is a link to stdout
+        values[ACCESS_LOG] = os.path.abspath(
+            Path(values[ACCESS_LOG] or IMAGE_ACCESS_LOG).expanduser()
+        )
     for name in needed & LIMITS.keys():
         values[name] = _limit(name, values[name])
     for name in needed & {"INGESTAPI_ADDR", "SEARCHAPI_ADDR", "CDNAPI_ADDR"}:
@@ -124,6 +134,7 @@ def render_native(env: Mapping[str, str]) -> Path:
     # 16 KB (a search picture) under the run dir: a private run dir would turn those into 500s.
     run_dir.mkdir(parents=True, exist_ok=True)
     run_dir.chmod(0o755)
+    env = {ACCESS_LOG: str(run_dir / "access.log"), **env}
     render_file(SERVER_TEMPLATE, run_dir / "frontend.conf", env)
     return render_file(NATIVE_TEMPLATE, run_dir / "nginx.conf", env)
 

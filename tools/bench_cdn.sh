@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
-# Benchmark cdnapi (Go, MinIO behind an in-process cache of small objects) against Nginx serving
-# the same bytes from disk.
+# Benchmark cdnapi (Go, MinIO behind a memory and a disk cache) against Nginx serving the same
+# bytes from disk, then time variant rendering (tools/bench_variants.py).
 #
-# Starts its own MinIO, two cdnapi (the repo config, whose cache holds the thumbnail; and one with
-# the cache off, CACHE__MAX_BYTES=0, where every request goes to MinIO) and Nginx on free 127.0.0.1
-# ports, seeds a ~20 KB thumbnail and a 2 MB original (too big to cache: streamed either way), runs
-# wrk with keep-alive connections against each URL and prints req/s, p99 and the cdnapi/nginx
-# ratio. Everything it starts is stopped by PID on exit.
+# Starts its own MinIO, Nginx and three cdnapi on free 127.0.0.1 ports: the repo config with
+# public reads (a ~20 KB thumbnail is answered from memory, a 2 MB original from the disk cache
+# with sendfile), the same with private reads (signed links, SIGNING__SECRET), and one with both
+# caches off (every request streams from MinIO). Each cdnapi logs every request at INFO, as in
+# production, to a file; Nginx writes its access log too, buffered alike (64 KiB, flushed every
+# 100 ms). wrk (keep-alive connections) measures each URL for BENCH_SECONDS, in BENCH_ROUNDS
+# rounds that alternate the servers (so that a busy moment of the machine hits them all), and
+# the table shows the median req/s and p99 and the cdnapi/nginx ratio, then the cost of checking
+# signatures (signed/unsigned req/s). Everything it starts is stopped by PID on exit.
 #
-#   tools/bench_cdn.sh                         # 10 s per URL
-#   BENCH_SECONDS=5 BENCH_CONNECTIONS=64 tools/bench_cdn.sh
+#   tools/bench_cdn.sh                         # 3 rounds of 5 s per URL
+#   BENCH_SECONDS=10 BENCH_ROUNDS=1 BENCH_CONNECTIONS=64 tools/bench_cdn.sh
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BENCH_SECONDS=${BENCH_SECONDS:-10}
+BENCH_SECONDS=${BENCH_SECONDS:-5}
+BENCH_ROUNDS=${BENCH_ROUNDS:-3}
 BENCH_THREADS=${BENCH_THREADS:-2}
 BENCH_CONNECTIONS=${BENCH_CONNECTIONS:-32}
 MINIO_BIN=${MINIO_BIN:-$ROOT/.bin/minio}
@@ -21,9 +26,10 @@ NGINX_BIN=${NGINX_BIN:-/usr/sbin/nginx}
 WRK_BIN=${WRK_BIN:-wrk}
 MINIO_USER=bench
 MINIO_PASSWORD=bench-secret-key
+SIGNING_SECRET=bench-signing-secret-of-32-characters-at-least
 
 RUN=$(mktemp -d "${TMPDIR:-/tmp}/bench-cdn.XXXXXX")
-MINIO_PID="" CDN_PID="" NOCACHE_PID="" NGINX_PID=""
+MINIO_PID="" NGINX_PID="" CDN_PIDS=() PORT=""
 
 # stop_pid PID SIGNAL: signal one process we started and wait (bounded) for it to go.
 stop_pid() {
@@ -39,8 +45,7 @@ stop_pid() {
 }
 
 cleanup() {
-  stop_pid "$CDN_PID" TERM
-  stop_pid "$NOCACHE_PID" TERM
+  for pid in "${CDN_PIDS[@]}"; do stop_pid "$pid" TERM; done
   stop_pid "$NGINX_PID" QUIT
   stop_pid "$MINIO_PID" TERM
   rm -rf "$RUN"
@@ -75,12 +80,33 @@ wait_http() {
   die "$name not ready at $url within 60 s"
 }
 
+# start_cdnapi NAME ENV...: run .bin/cdnapi from the repo root (its conf/) with ENV on a free
+# port (left in PORT), its disk cache in $RUN/NAME-cache and its log in $RUN/NAME.log.
+start_cdnapi() {
+  local name=$1
+  shift
+  PORT=$(free_port)
+  (cd "$ROOT" && exec env HTTP__HOST=127.0.0.1 HTTP__PORT="$PORT" REDIS__URL= CACHE__DISK_DIR="$RUN/$name-cache" \
+    "$@" .bin/cdnapi) >"$RUN/$name.log" 2>&1 &
+  CDN_PIDS+=($!)
+  wait_http "http://127.0.0.1:$PORT/readyz" "$!" "cdnapi ($name)" "$RUN/$name.log"
+}
+
+# sign PATH: PATH?exp=…&sig=… valid for a day, as searchapi signs links (see cdnapi/internal/signing).
+sign() {
+  local exp sig
+  exp=$(($(date +%s) + 86400))
+  sig=$(printf 'GET\n%s\n%s' "$1" "$exp" | openssl dgst -sha256 -hmac "$SIGNING_SECRET" -binary | base64 | tr '+/' '-_' | tr -d '=')
+  echo "$1?exp=$exp&sig=$sig"
+}
+
 [[ -x $MINIO_BIN ]] || die "MinIO binary not found at $MINIO_BIN (make dev builds it, or set MINIO_BIN)"
 [[ -x $NGINX_BIN ]] || die "nginx not found at $NGINX_BIN"
 command -v "$WRK_BIN" >/dev/null || die "wrk not found"
+command -v openssl >/dev/null || die "openssl not found (signs the links of the private cdnapi)"
 
 echo "== build"
-(cd "$ROOT/cdnapi" && go build -o "$ROOT/.bin/cdnapi" ./cmd/cdnapi && go build -o "$RUN/benchseed" ./cmd/benchseed)
+(cd "$ROOT/cdnapi" && go build -trimpath -o "$ROOT/.bin/cdnapi" ./cmd/cdnapi && go build -o "$RUN/benchseed" ./cmd/benchseed)
 
 echo "== data"
 mkdir -p "$RUN/www/originals" "$RUN/www/thumbs" "$RUN/minio-data" "$RUN/nginx"
@@ -102,21 +128,16 @@ wait_http "http://127.0.0.1:$MINIO_PORT/minio/health/live" "$MINIO_PID" minio "$
 
 export MINIO__ENDPOINT=127.0.0.1:$MINIO_PORT MINIO__ACCESS_KEY=$MINIO_USER MINIO__SECRET_KEY=$MINIO_PASSWORD
 export MINIO__BUCKET=images
-export AUTH__PUBLIC_READ=true # compares serving with Nginx: no signed links on either side
 "$RUN/benchseed" -key "originals/$ID" -file "$RUN/original.bin" -content-type image/jpeg
 "$RUN/benchseed" -key "thumbs/$ID.webp" -file "$RUN/thumb.bin" -content-type image/webp
 
 echo "== cdnapi"
-CDN_PORT=$(free_port)
-(cd "$ROOT" && HTTP__HOST=127.0.0.1 HTTP__PORT=$CDN_PORT LOG__LEVEL=WARNING exec .bin/cdnapi) \
-  >"$RUN/cdnapi.log" 2>&1 &
-CDN_PID=$!
-wait_http "http://127.0.0.1:$CDN_PORT/readyz" "$CDN_PID" cdnapi "$RUN/cdnapi.log"
-NOCACHE_PORT=$(free_port)
-(cd "$ROOT" && HTTP__HOST=127.0.0.1 HTTP__PORT=$NOCACHE_PORT LOG__LEVEL=WARNING CACHE__MAX_BYTES=0 exec .bin/cdnapi) \
-  >"$RUN/cdnapi-nocache.log" 2>&1 &
-NOCACHE_PID=$!
-wait_http "http://127.0.0.1:$NOCACHE_PORT/readyz" "$NOCACHE_PID" "cdnapi (cache off)" "$RUN/cdnapi-nocache.log"
+start_cdnapi cached AUTH__PUBLIC_READ=true
+CDN_PORT=$PORT
+start_cdnapi signed AUTH__PUBLIC_READ=false SIGNING__SECRET=$SIGNING_SECRET
+SIGNED_PORT=$PORT
+start_cdnapi nocache AUTH__PUBLIC_READ=true CACHE__MAX_BYTES=0 CACHE__DISK_MAX_BYTES=0
+NOCACHE_PORT=$PORT
 
 echo "== nginx"
 NGINX_PORT=$(free_port)
@@ -127,7 +148,7 @@ pid $RUN/nginx.pid;
 error_log $RUN/error.log warn;
 events { worker_connections 1024; }
 http {
-  access_log off;
+  access_log $RUN/nginx-access.log combined buffer=64k flush=100ms; # as cdnapi buffers its log
   client_body_temp_path $RUN/nginx/client_body;
   proxy_temp_path $RUN/nginx/proxy;
   fastcgi_temp_path $RUN/nginx/fastcgi;
@@ -149,12 +170,21 @@ EOF
 NGINX_PID=$!
 wait_http "http://127.0.0.1:$NGINX_PORT/images/$ID/thumb" "$NGINX_PID" nginx "$RUN/error.log"
 
-# Same bytes from every server before measuring (twice from cdnapi: filled, then from its cache).
-for path in "/images/$ID" "/images/$ID/thumb"; do
-  want=$(curl -sf "http://127.0.0.1:$NGINX_PORT$path" | sha256sum)
-  for port in "$CDN_PORT" "$CDN_PORT" "$NOCACHE_PORT"; do
-    got=$(curl -sf "http://127.0.0.1:$port$path" | sha256sum)
-    [[ $got == "$want" ]] || die "cdnapi on port $port and nginx differ on $path"
+# The rows: object|server|URL. The same bytes from every URL before measuring (twice from the
+# caching cdnapi: filled, then from its cache).
+ROWS=()
+for obj in "thumb 20KB|/images/$ID/thumb" "original 2MB|/images/$ID"; do
+  name=${obj%%|*} path=${obj#*|}
+  ROWS+=("$name|nginx|http://127.0.0.1:$NGINX_PORT$path" "$name|cdnapi|http://127.0.0.1:$CDN_PORT$path"
+    "$name|cdnapi signed|http://127.0.0.1:$SIGNED_PORT$(sign "$path")"
+    "$name|cdnapi cache-off|http://127.0.0.1:$NOCACHE_PORT$path")
+done
+for row in "${ROWS[@]}"; do
+  IFS='|' read -r name server url <<<"$row"
+  want=$(sha256sum <"$RUN/${name%% *}.bin")
+  for _ in 1 2; do
+    got=$(curl -sf "$url" | sha256sum) || die "$server failed on $name ($url)"
+    [[ $got == "$want" ]] || die "$server serves other bytes than stored for $name"
   done
 done
 
@@ -175,15 +205,38 @@ to_ms() {
   awk -v d="$1" 'BEGIN { v=d+0; if (d ~ /us$/) v/=1000; else if (d ~ /ms$/) v=v; else if (d ~ /m$/) v*=60000; else if (d ~ /s$/) v*=1000; printf "%.2f", v }'
 }
 
-echo "== wrk -t$BENCH_THREADS -c$BENCH_CONNECTIONS -d${BENCH_SECONDS}s (keep-alive), 127.0.0.1, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '\n%-14s %-17s %12s %11s %16s\n' object server "req/s" "p99 (ms)" "cdnapi/nginx"
-for obj in "thumb 20KB:/images/$ID/thumb" "original 2MB:/images/$ID"; do
-  name=${obj%%:*} path=${obj#*:}
-  read -r n_rps n_p99 < <(bench "http://127.0.0.1:$NGINX_PORT$path")
-  printf '%-14s %-17s %12s %11s %16s\n' "$name" nginx "$n_rps" "$(to_ms "$n_p99")" ""
-  for server in "cdnapi:$CDN_PORT" "cdnapi cache-off:$NOCACHE_PORT"; do
-    read -r c_rps c_p99 < <(bench "http://127.0.0.1:${server##*:}$path")
-    ratio=$(awk -v c="$c_rps" -v n="$n_rps" 'BEGIN { printf "%.2f", c / n }')
-    printf '%-14s %-17s %12s %11s %16s\n' "$name" "${server%:*}" "$c_rps" "$(to_ms "$c_p99")" "${ratio}x req/s"
+# median: the middle of the numbers on stdin (the lower middle of an even count).
+median() { sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+
+echo "== wrk -t$BENCH_THREADS -c$BENCH_CONNECTIONS -d${BENCH_SECONDS}s (keep-alive) x $BENCH_ROUNDS rounds, 127.0.0.1," \
+  "$(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+for round in $(seq "$BENCH_ROUNDS"); do
+  for i in "${!ROWS[@]}"; do
+    IFS='|' read -r _ _ url <<<"${ROWS[$i]}"
+    bench "$url" >>"$RUN/result-$i"
   done
+  echo "round $round done, load $(cut -d' ' -f1 /proc/loadavg)"
 done
+
+declare -A RPS
+printf '\n%-14s %-17s %12s %11s %16s\n' object server "req/s" "p99 (ms)" "cdnapi/nginx"
+for i in "${!ROWS[@]}"; do
+  IFS='|' read -r name server _ <<<"${ROWS[$i]}"
+  rps=$(cut -d' ' -f1 "$RUN/result-$i" | median)
+  p99=$(while read -r _ p; do to_ms "$p"; echo; done <"$RUN/result-$i" | median)
+  RPS[$name|$server]=$rps
+  ratio=""
+  [[ $server != nginx ]] && ratio=$(awk -v c="$rps" -v n="${RPS[$name|nginx]}" 'BEGIN { printf "%.2fx req/s", c / n }')
+  printf '%-14s %-17s %12s %11s %16s\n' "$name" "$server" "$rps" "$p99" "$ratio"
+done
+echo
+for name in "thumb 20KB" "original 2MB"; do
+  awk -v s="${RPS[$name|cdnapi signed]}" -v u="${RPS[$name|cdnapi]}" -v n="$name" \
+    'BEGIN { printf "signature check, %s: signed/unsigned %.2fx req/s (%.1f%% cost)\n", n, s / u, 100 * (1 - s / u) }'
+done
+
+if [[ -f $ROOT/tools/bench_variants.py ]]; then
+  echo
+  echo "== variants (tools/bench_variants.py)"
+  (cd "$ROOT" && .venv/bin/python tools/bench_variants.py)
+fi

@@ -28,6 +28,12 @@ OPS = {"/healthz", "/readyz", "/metrics"}
 CDNAPI = [
     ("GET, HEAD", "/images/{id}", f"{PUBLIC_READ_ROLE}; signed link when private", "cdnapi"),
     ("GET, HEAD", "/images/{id}/thumb", f"{PUBLIC_READ_ROLE}; signed link when private", "cdnapi"),
+    (
+        "GET, HEAD",
+        "/images/{id}/variants/{variant_id}",
+        f"{PUBLIC_READ_ROLE}; signed link when private",
+        "cdnapi",
+    ),
 ]
 
 
@@ -36,7 +42,7 @@ def rows() -> list[tuple[str, str, str, str]]:
     auth = AuthSettings(jwt_secret=SecretStr("x" * 32))
     signing = SigningSettings(secret=SecretStr("x" * 32))
     apps = {
-        "ingestapi": create_ingestapi(IngestSettings(auth=auth)),
+        "ingestapi": create_ingestapi(IngestSettings(auth=auth, signing=signing)),
         "searchapi": create_searchapi(SearchSettings(auth=auth, signing=signing)),
     }
     found: list[tuple[str, str, str, str]] = []

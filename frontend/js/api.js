@@ -123,6 +123,31 @@ export const listImages = ({ limit, cursor, signal }, { sort = 'newest', tag } =
 
 export const getImage = (id, { signal } = {}) => request(`/image/${encodeURIComponent(id)}`, { signal });
 
+/**
+ * Ask for a variant of an image (editors): {variant_id, image_id, state, params, url, job_id}. The
+ * same parameters name the same variant: asked for again, it answers the one there is.
+ */
+export const requestVariant = (id, params) =>
+  request(`/ingest/images/${encodeURIComponent(id)}/variants`, { method: 'POST', json: params });
+
+/** {image_id, variants: [{variant_id, params, state, url, mime, width, height, bytes, error, …}]}. */
+export const listVariants = (id, { signal } = {}) =>
+  request(`/image/${encodeURIComponent(id)}/variants`, { signal });
+
+/** {url, expires_at}: a link to the image's bytes, signed until expires_at (unix seconds). */
+export const signedLink = (id, ttl) => request(`/image/${encodeURIComponent(id)}/link`, { params: { ttl } });
+
+/**
+ * Groups of near-duplicates, a page at a time: {max_distance, groups: [{images}], next_cursor}; each
+ * group's images come largest first, each with its `distance` (differing hash bits) to the first.
+ */
+export const listDuplicates = ({ limit, cursor, signal }) =>
+  request('/image/duplicates', { params: { limit, cursor }, signal });
+
+/** {image_id, max_distance, duplicates: [image + distance]}: the image's near-duplicates, not itself. */
+export const duplicatesOf = (id, { maxDistance } = {}) =>
+  request(`/image/${encodeURIComponent(id)}/duplicates`, { params: { max_distance: maxDistance } });
+
 export const getJob = (jobId) => request(`/ingest/jobs/${encodeURIComponent(jobId)}`);
 
 /** One image fetched by the server from a public http(s) URL: {jobs: [one job]}. */

@@ -4,10 +4,12 @@
 //   /?image=<id>       viewer open (combines with the others)    /   the library, newest first
 //   &format=PNG&min_width=1024&added=7d   filters for text and picture searches (filters.js)
 //   &tag=beach         only images with that tag, in the library and searches (tags.js)
+//   /?view=duplicates  groups of near-duplicate pictures, to keep the best copy (duplicates.js)
 
 import { wireAddImages } from './add-images.js';
 import { byTestId, debounce, throttle } from './dom.js';
 import { acceptDrops } from './drop.js';
+import { DuplicatesView } from './duplicates.js';
 import { FilterPanel, readFilters, writeFilters } from './filters.js';
 import { librarySource } from './library.js';
 import { ResultsView } from './results.js';
@@ -36,6 +38,13 @@ const viewer = new Viewer({
   onClose: viewerClosed,
   onTag: filterByTag,
   onTagsChanged: (id, tags) => results.retag(id, tags),
+  onDeleted: (id) => {
+    results.remove(id);
+    duplicates.forget(id);
+  },
+});
+const duplicates = new DuplicatesView({
+  onOpen: (record, button) => openImage(record.id, record, button),
   onDeleted: (id) => results.remove(id),
 });
 // Newly indexed images: show them soon, and once more when the burst has settled (search reads
@@ -55,6 +64,7 @@ const tagFilter = new TagFilter({ onClear: () => changeFilters({ ...readLocation
 function readLocation() {
   const params = new URLSearchParams(window.location.search);
   return {
+    view: params.get('view') === 'duplicates' ? 'duplicates' : '',
     q: (params.get('q') ?? '').trim(),
     similar: params.get('similar') ?? '',
     image: params.get('image') ?? '',
@@ -63,11 +73,12 @@ function readLocation() {
   };
 }
 
-function urlFor({ q = '', similar = '', image = '', filters }) {
+function urlFor({ view = '', q = '', similar = '', image = '', filters }) {
   const params = new URLSearchParams();
-  if (similar) params.set('similar', similar);
+  if (view) params.set('view', view);
+  else if (similar) params.set('similar', similar);
   else if (q) params.set('q', q);
-  if (!similar) writeFilters(params, filters);
+  if (!view && !similar) writeFilters(params, filters);
   if (image) params.set('image', image);
   const query = params.toString();
   return query ? `/?${query}` : '/';
@@ -82,13 +93,22 @@ function navigate(target, { replace = false, state = null } = {}) {
 function render() {
   if (!session.mayRead) return; // the sign-in form is on show; it renders once signed in
   const where = readLocation();
-  const source = sourceFor(where);
-  if (source.key !== results.key) results.show(source);
-  filterPanel.show(where.filters, source.filters);
-  tagFilter.show(source.filters === 'never' ? '' : where.filters.tag);
+  document.body.dataset.view = where.view || 'results'; // the filters go with the results (CSS)
+  if (where.view) {
+    duplicates.show();
+    tagFilter.show('');
+  } else {
+    duplicates.hide();
+    const source = sourceFor(where);
+    if (source.key !== results.key) results.show(source);
+    filterPanel.show(where.filters, source.filters);
+    tagFilter.show(source.filters === 'never' ? '' : where.filters.tag);
+  }
   if (document.activeElement !== input || input.value.trim() !== where.q) input.value = where.q;
-  document.title = where.q ? `${where.q} — Image search` : 'Image search';
-  if (where.image && viewer.openId !== where.image) viewer.open(where.image, results.records.get(where.image));
+  const heading = where.view ? 'Duplicates' : where.q;
+  document.title = heading ? `${heading} — Image search` : 'Image search';
+  const record = results.records.get(where.image) ?? duplicates.records.get(where.image);
+  if (where.image && viewer.openId !== where.image) viewer.open(where.image, record);
   if (!where.image && viewer.openId) viewer.close();
 }
 
@@ -109,7 +129,9 @@ function sessionChanged(current, why) {
   }
   if (why === 'signed-in') {
     uploads.resume();
-    if (results.source) results.show(sourceFor(readLocation())); // what was refused runs again
+    // What was refused runs again.
+    if (duplicates.visible) duplicates.reload();
+    else if (results.source) results.show(sourceFor(readLocation()));
     input.focus();
   }
   render();
@@ -150,7 +172,7 @@ function filterByTag(tag) {
     window.history.replaceState(state, '', urlFor({ ...where, image: '' }));
     viewer.close();
   }
-  const target = { ...where, similar: '', image: '', filters: { ...where.filters, tag } };
+  const target = { ...where, view: '', similar: '', image: '', filters: { ...where.filters, tag } };
   const same = urlFor(target) === urlFor({ ...where, image: '' });
   navigate(target, { replace: fromViewer || same, state });
   window.scrollTo({ top: 0 });
@@ -178,7 +200,7 @@ function commit({ enter = false } = {}) {
   search.cancel();
   const q = input.value.trim();
   const where = readLocation();
-  const unchanged = q === where.q && !where.similar && !(q === '' && where.picture);
+  const unchanged = q === where.q && !where.similar && !where.view && !(q === '' && where.picture);
   if (!unchanged) navigate({ q, filters: where.filters }, { replace: !pushNext });
   else if (enter && results.notice.dataset.kind === 'error') results.show(results.source);
   pushNext = enter;

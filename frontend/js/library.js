@@ -15,7 +15,7 @@ export function librarySource(tag, { canUpload }) {
     scored: false,
     filters: 'later', // the panel's filters wait for a search
     fetchPage: (page) => api.listImages(page, { sort: 'newest', tag: tag || undefined }),
-    summary: (loaded, done, total = loaded) =>
+    summary: ({ loaded, total = loaded }) =>
       `${total.toLocaleString()} ${total === 1 ? 'image' : 'images'}${tagged}`,
     empty: tag
       ? { title: `No images${tagged}.`, hint: 'Remove the tag filter to see the whole library.' }

@@ -1,6 +1,8 @@
 // The results grid: one "source" at a time (text search, similar images, search by picture, the
 // library), paged as the sentinel below the grid scrolls into view: searches by offset/limit, the
 // library by the cursor its answers carry. Each card shows its tags as chips that filter by them.
+// A search answer says how many of its hits are matches (`matches`, and `match` per hit): the
+// matches come first, then weaker hits under a "Less close" separator, quieter.
 
 import { byTestId, formatScore, h } from './dom.js';
 import { cardChips, onTagClick } from './tags.js';
@@ -19,9 +21,10 @@ function thumbSize({ width, height }) {
 export const displayName = (record) => record.filename || `${record.id.slice(0, 12)}…`;
 
 /**
- * A source is {key, scored, fetchPage({limit, offset, cursor, signal}), summary(count, done, total),
- * empty, context?: () => Node}. The view asks it for pages and renders the states in between. A
- * page with a `next_cursor` field is paged by cursor (null: the last page), others by offset.
+ * A source is {key, scored, fetchPage({limit, offset, cursor, signal}), summary({loaded, total,
+ * matches}), empty, context?: () => Node}. The view asks it for pages and renders the states
+ * in between. A page with a `next_cursor` field is paged by cursor (null: the last page), others by
+ * offset. `matches` is the search answer's count (undefined for the library).
  */
 export class ResultsView {
   constructor({ onOpen, onModel, onTag }) {
@@ -75,6 +78,7 @@ export class ResultsView {
     this.offset = 0;
     this.cursor = undefined;
     this.total = undefined;
+    this.matches = undefined;
     this.done = false;
     this.loading = false;
     this.notice.hidden = true;
@@ -112,29 +116,41 @@ export class ResultsView {
       this.grid.replaceChildren();
     }
     const fresh = results.filter((r) => !this.records.has(r.id));
-    for (const record of fresh) this.records.set(record.id, record);
-    this.grid.append(...fresh.map((record) => this.tile(record)));
+    for (const record of fresh) {
+      this.records.set(record.id, record);
+      if (record.match === false && !byTestId('results-divider', this.grid)) this.grid.append(divider());
+      this.grid.append(this.tile(record));
+    }
     this.grid.removeAttribute('aria-busy');
     this.offset += results.length;
     this.cursor = page.next_cursor ?? undefined;
     this.total = page.total ?? this.total;
+    this.matches = page.matches ?? this.matches;
     this.done = Object.hasOwn(page, 'next_cursor') ? !page.next_cursor : results.length < PAGE_SIZE;
     this.notice.hidden = true;
-    const count = this.records.size;
-    this.status.textContent = count ? this.source.summary(count, this.done, this.total) : '';
-    if (!count) this.showEmpty();
+    this.summarise();
+  }
+
+  summarise() {
+    const loaded = this.records.size;
+    const { total, matches } = this;
+    this.status.textContent = loaded ? this.source.summary({ loaded, total, matches }) : '';
+    if (!loaded) this.showEmpty();
   }
 
   tile(record) {
     const [width, height] = thumbSize(record);
     const name = displayName(record);
     const score = this.source.scored ? formatScore(record.score) : '';
-    const label = score ? `${name}, similarity ${score}` : name;
+    const weak = record.match === false;
+    const label = `${score ? `${name}, similarity ${score}` : name}${weak ? ', less close' : ''}`;
+    const dataset = { id: record.id, filename: record.filename ?? '', score };
+    if (typeof record.match === 'boolean') dataset.match = String(record.match);
     const img = h('img', { src: record.thumb_url, alt: name, width, height, loading: 'lazy', decoding: 'async' });
     img.addEventListener('error', () => img.closest('.tile')?.classList.add('broken'), { once: true });
     return h(
       'li',
-      { class: 'cell', dataset: { id: record.id } },
+      { class: weak ? 'cell weak' : 'cell', dataset: { id: record.id } },
       h(
         'button',
         {
@@ -143,7 +159,7 @@ export class ResultsView {
           title: score ? `${name} — similarity ${score}` : name,
           'aria-label': label,
           'data-testid': 'result-tile',
-          dataset: { id: record.id, filename: record.filename ?? '', score },
+          dataset,
         },
         img,
         score && h('span', { class: 'score', 'aria-hidden': 'true', text: score }),
@@ -155,13 +171,14 @@ export class ResultsView {
 
   /** A deleted image leaves the grid (and the counts); the next page starts one place earlier. */
   remove(id) {
-    if (!this.records.delete(id)) return;
+    const record = this.records.get(id);
+    if (!record) return;
+    this.records.delete(id);
     this.cell(id)?.remove();
     this.offset = Math.max(0, this.offset - 1);
     if (this.total !== undefined) this.total -= 1;
-    const count = this.records.size;
-    if (count) this.status.textContent = this.source.summary(count, this.done, this.total);
-    else this.showEmpty();
+    if (record.match && this.matches) this.matches -= 1;
+    this.summarise();
   }
 
   /** New tags for an image on show: its card's chips follow. */
@@ -214,6 +231,12 @@ export class ResultsView {
     this.notice.setAttribute('role', kind === 'error' ? 'alert' : 'status');
     this.notice.hidden = false;
   }
+}
+
+/** Where the matches end and the weaker hits begin. */
+function divider() {
+  return h('li', { class: 'divider', role: 'separator', 'aria-label': 'Less close', 'data-testid': 'results-divider' },
+    h('span', { text: 'Less close' }));
 }
 
 function skeleton() {

@@ -1,6 +1,7 @@
 // The results sources (results.js) of the searches: by words, by a picture, images like one image
 // (the library's is in library.js). A search by picture or by likeness shows what it started from
-// in a bar above the results, with Clear to go back to the library.
+// in a bar above the results, with Clear to go back to the library. Each says how many of its hits
+// match ("3 matches for …"; "No close matches for …" when only weaker hits came back).
 //   /?q=red+circle     text search          /?similar=<id>   images like <id>
 
 import * as api from './api.js';
@@ -8,7 +9,11 @@ import { h } from './dom.js';
 import { apiFilters, emptyState, filtersKey } from './filters.js';
 import { displayName } from './results.js';
 
-const more = (n, done) => `${n}${done ? '' : '+'}`;
+/** The results' heading from a search answer's `matches`. */
+function matchSummary(matches = 0, what) {
+  if (!matches) return `No close matches ${what}`;
+  return `${matches.toLocaleString()} ${matches === 1 ? 'match' : 'matches'} ${what}`;
+}
 
 export function textSource(q, filters, { canUpload }) {
   return {
@@ -16,7 +21,7 @@ export function textSource(q, filters, { canUpload }) {
     scored: true,
     filters: 'yes',
     fetchPage: (page) => api.searchText(q, page, apiFilters(filters)),
-    summary: (n, done) => `${more(n, done)} best matches for “${q}”`,
+    summary: ({ matches }) => matchSummary(matches, `for “${q}”`),
     empty: emptyState(filters, `No images match “${q}”`,
       canUpload ? 'Try other words, or upload pictures with the Upload button.' : 'Try other words.'),
   };
@@ -29,7 +34,7 @@ export function similarSource(id, { onOpen, onClear }) {
     scored: true,
     filters: 'never',
     fetchPage: (page) => api.similarTo(id, page),
-    summary: (n, done) => `${more(n, done)} images similar to this one`,
+    summary: ({ matches }) => matchSummary(matches, 'for this image'),
     empty: { title: 'No similar images yet.', hint: 'Upload more pictures to compare with.' },
     context: () => {
       const name = h('strong', { text: 'this image' });
@@ -51,7 +56,7 @@ export function pictureSource(token, file, filters, { onClear }) {
     scored: true,
     filters: 'yes',
     fetchPage: (page) => api.searchByFile(file, page, apiFilters(filters)),
-    summary: (n, done) => `${more(n, done)} images like ${file.name}`,
+    summary: ({ matches }) => matchSummary(matches, `for ${file.name}`),
     empty: emptyState(filters, `No images look like ${file.name}`, 'Upload more pictures to compare with.'),
     context: () => contextBar(file.preview, ['Images like ', h('strong', { text: file.name })], onClear),
   };

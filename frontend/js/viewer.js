@@ -1,9 +1,11 @@
-// The image viewer: a modal <dialog> with the original, its metadata and tags, "Find similar" and a
-// link. A tag chip closes it and filters by that tag. Editors also get "Delete" and tag editing
-// (a × per tag, a field to add one); those controls are `editor-only` (session.js hides them).
+// The image viewer: a modal <dialog> with the original, its metadata and tags, "Find similar",
+// "Download as…", a link to the page and a signed link to the picture (downloads.js). A tag chip
+// closes it and filters by that tag. Editors also get "Delete", tag editing (a × per tag, a field
+// to add one) and the download presets; those controls are `editor-only` (session.js hides them).
 
 import { ApiError, changeTags, deleteImage, getImage } from './api.js';
 import { byTestId, formatBytes, formatDate, formatScore, h } from './dom.js';
+import { Downloads } from './downloads.js';
 import { displayName } from './results.js';
 import { normaliseTag, onTagClick, tagChips } from './tags.js';
 
@@ -26,6 +28,7 @@ export class Viewer {
     this.editError = byTestId('viewer-edit-error', this.dialog);
     this.onTagsChanged = onTagsChanged;
     this.onDeleted = onDeleted;
+    this.downloads = new Downloads(this.dialog);
     this.id = null;
     this.record = null;
 
@@ -45,8 +48,11 @@ export class Viewer {
     this.link.addEventListener('focus', () => this.link.select());
     // A click on the backdrop lands on the <dialog> itself; clicks inside land on its children.
     this.dialog.addEventListener('click', (event) => event.target === this.dialog && this.close());
+    // Escape closes an open download menu first, then the viewer.
+    this.dialog.addEventListener('cancel', (event) => this.downloads.closeMenu() && event.preventDefault());
     this.dialog.addEventListener('close', () => {
       const { opener } = this;
+      this.downloads.drop();
       this.id = null;
       this.opener = null;
       if (opener?.isConnected) opener.focus();
@@ -97,6 +103,7 @@ export class Viewer {
     this.image.alt = '';
     this.original.href = `/images/${encodeURIComponent(id)}`;
     this.similar.disabled = true;
+    this.downloads.show(id);
   }
 
   render(record) {
@@ -104,6 +111,7 @@ export class Viewer {
     this.title.textContent = displayName(record);
     this.similar.disabled = false;
     this.original.href = record.url;
+    this.downloads.show(record.id, record);
     this.image.alt = displayName(record);
     if (record.width && record.height) {
       this.image.width = record.width;

@@ -4,15 +4,19 @@ import redis
 from dependency_injector import containers, providers
 
 from ingestapi.config import IngestSettings
+from ingestapi.notices import DeletionNotices
 from ingestapi.queue import IngestQueue
 from ingestapi.service.fetch import UrlFetcher
 from ingestapi.service.images import ImageService
 from ingestapi.service.ingest import IngestService
+from ingestapi.service.variants import VariantService
 from ingestapi.service.verify import LibraryChecker
 from shared.catalog.db import Catalog
 from shared.catalog.images import ImageCatalog
 from shared.catalog.jobs import JobStore
+from shared.catalog.variants import VariantCatalog
 from shared.identity.http import build_identity
+from shared.links import build_links
 from shared.ops import new_registry
 from shared.storage import ObjectStore
 from shared.vector_index import VectorIndex
@@ -23,13 +27,22 @@ class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=IngestSettings)
     metrics = providers.Singleton(new_registry)
 
-    redis_client = providers.Singleton(redis.Redis.from_url, settings.provided.redis.url)
+    # Bounded waits: a Redis that hangs must not hang readiness or a delete's notice.
+    redis_client = providers.Singleton(
+        redis.Redis.from_url,
+        settings.provided.redis.url,
+        socket_timeout=2,
+        socket_connect_timeout=2,
+    )
     objects = providers.Singleton(ObjectStore, settings.provided.minio)
     index = providers.Singleton(VectorIndex, settings.provided.milvus)
     vectors = providers.Singleton(VectorStore, index)
     catalog = providers.Singleton(Catalog, settings.provided.database)
     images = providers.Singleton(ImageCatalog, catalog)
     jobs = providers.Singleton(JobStore, catalog)
+    variants = providers.Singleton(VariantCatalog, catalog)
+    links = providers.Singleton(build_links, settings.provided.auth, settings.provided.signing)
+    notices = providers.Singleton(DeletionNotices, redis_client)
     identity = providers.Singleton(build_identity, settings, catalog)
     queue = providers.Singleton(IngestQueue, settings.provided.redis.url)
 
@@ -48,7 +61,14 @@ class Container(containers.DeclarativeContainer):
         allow_private=settings.provided.ingest.url_allow_private,
     )
     image_service = providers.Singleton(
-        ImageService, objects=objects, vectors=vectors, images=images, jobs=jobs
+        ImageService, objects=objects, vectors=vectors, images=images, jobs=jobs, notices=notices
+    )
+    variant_service = providers.Singleton(
+        VariantService,
+        images=images,
+        variants=variants,
+        queue=queue,
+        limits=settings.provided.limits,
     )
     checker = providers.Singleton(
         LibraryChecker,

@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
-from ingestapi.api.routes import accounts, admin, auth, ingest
+from ingestapi.api.routes import accounts, admin, auth, ingest, variants
 from ingestapi.config import IngestSettings
 from ingestapi.container import Container
 from shared.catalog import migrate
@@ -38,6 +38,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     configure_logging(settings.log, "ingestapi")
     refuse_unsafe_defaults(settings, "ingestapi")
     container = Container(settings=settings)
+    container.links()  # private reads without a signing secret stop the start here
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -53,6 +54,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     install_access_log(app, container.metrics())
     install_identity(app, container.identity)
     app.include_router(ingest.router)
+    app.include_router(variants.router)
     app.include_router(auth.router)
     app.include_router(admin.router)
     app.include_router(accounts.router)

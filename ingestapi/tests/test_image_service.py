@@ -1,5 +1,6 @@
 """ImageService on in-memory fakes and the real catalog on a SQLite file: job status, and
-deleting an image everywhere (index row, catalog row, original, thumbnail, staged bytes).
+deleting an image everywhere (index row, catalog row, original, thumbnail, staged bytes,
+variants), announced to the byte servers once the bytes are gone.
 """
 
 from __future__ import annotations
@@ -8,10 +9,14 @@ import uuid
 
 import numpy as np
 import pytest
+import redis
+import structlog.testing
 
+from ingestapi.notices import DeletionNotices
 from ingestapi.service.images import ImageService
 from shared.catalog.images import ImageCatalog
 from shared.catalog.jobs import JobStore
+from shared.catalog.variants import VariantCatalog
 from shared.domain import (
     ImageRecord,
     Job,
@@ -20,16 +25,44 @@ from shared.domain import (
     original_key,
     staging_key,
     thumb_key,
+    variant_key,
 )
 from shared.errors import ImageNotFound, InvalidInput, JobNotFound
 from tests.support.fakes import FakeObjectStore, FakeVectorStore
+from tests.support.local_catalog import FailableCatalog
+
+
+class RecordedNotices:
+    """The deletion notices port, as a list of (image id, object keys left when announced)."""
+
+    def __init__(self, objects: FakeObjectStore) -> None:
+        self._objects = objects
+        self.announced: list[tuple[str, set[str]]] = []
+
+    def announce(self, image_id: str) -> None:
+        self.announced.append((image_id, set(self._objects.objects)))
+
+
+@pytest.fixture
+def notices(objects: FakeObjectStore) -> RecordedNotices:
+    return RecordedNotices(objects)
 
 
 @pytest.fixture
 def image_service(
-    objects: FakeObjectStore, vectors: FakeVectorStore, images: ImageCatalog, jobs: JobStore
+    objects: FakeObjectStore,
+    vectors: FakeVectorStore,
+    images: ImageCatalog,
+    jobs: JobStore,
+    notices: RecordedNotices,
 ) -> ImageService:
-    return ImageService(objects=objects, vectors=vectors, images=images, jobs=jobs)
+    return ImageService(
+        objects=objects,
+        vectors=vectors,
+        images=images,
+        jobs=jobs,
+        notices=notices,
+    )
 
 
 def indexed(image_id: str) -> ImageRecord:
@@ -103,3 +136,44 @@ def test_delete_of_an_unknown_or_malformed_id_changes_nothing(
         image_service.delete("../" + kept)
     assert set(vectors.rows) == {kept} and len(objects.objects) == 3
     assert images.existing_ids([kept]) == {kept}
+
+
+def test_delete_removes_the_variants_rows_and_objects_then_announces_it(
+    image_service: ImageService,
+    objects: FakeObjectStore,
+    vectors: FakeVectorStore,
+    images: ImageCatalog,
+    catalog: FailableCatalog,
+    notices: RecordedNotices,
+) -> None:
+    gone, kept = image_id_of(b"gone"), image_id_of(b"kept")
+    _store_everywhere(gone, objects, vectors, images)
+    _store_everywhere(kept, objects, vectors, images)
+    variants, variant_of = VariantCatalog(catalog), {gone: "ab" * 32, kept: "cd" * 32}
+    for image_id, variant_id in variant_of.items():
+        variants.create_or_get(variant_id, image_id, {}, str(uuid.uuid4()))
+        objects.put(variant_key(image_id, variant_id), b"variant", "image/webp")
+    image_service.delete(gone)
+    assert [v.image_id for v in variants.for_image(gone) + variants.for_image(kept)] == [kept]
+    left = {original_key(kept), thumb_key(kept), staging_key(kept), variant_key(kept, "cd" * 32)}
+    assert set(objects.objects) == left
+    assert notices.announced == [(gone, left)]  # announced once the bytes were gone
+
+
+def test_a_delete_refused_announces_nothing(
+    image_service: ImageService, notices: RecordedNotices
+) -> None:
+    with pytest.raises(ImageNotFound):
+        image_service.delete(image_id_of(b"never stored"))
+    assert notices.announced == []
+
+
+def test_a_deletion_notice_with_redis_down_is_logged_not_raised() -> None:
+    unreachable = redis.Redis(port=1, socket_connect_timeout=1)  # port 1: refused at once
+    with structlog.testing.capture_logs() as logged:
+        DeletionNotices(unreachable).announce(image_id_of(b"gone"))
+    [warning] = [entry for entry in logged if entry["log_level"] == "warning"]
+    assert (warning["event"], warning["image_id"]) == (
+        "deletion not announced",
+        image_id_of(b"gone"),
+    )

@@ -11,7 +11,7 @@ from kombu import Connection
 
 from ingestapi.queue import IngestQueue
 from shared.errors import DependencyUnavailable
-from shared.jobs import INGEST_QUEUE, INGEST_TASK
+from shared.jobs import INGEST_QUEUE, INGEST_TASK, VARIANT_QUEUE, VARIANT_TASK
 
 
 @pytest.fixture
@@ -33,6 +33,20 @@ def test_enqueue_sends_the_worker_task_by_name_with_the_job_id_as_task_id(
     assert (message.headers["task"], message.headers["id"]) == (INGEST_TASK, "job-1")
     args, kwargs, _ = message.payload
     assert (args, kwargs) == ([], {"job_id": "job-1", "image_id": "ab" * 32, "filename": "a.png"})
+
+
+def test_enqueue_variant_sends_the_render_task_on_the_variants_queue(
+    memory_queue: IngestQueue,
+) -> None:
+    memory_queue.enqueue_variant("job-2", "ab" * 32, "cd" * 32)
+    with Connection("memory://") as connection:
+        waiting = connection.SimpleQueue(VARIANT_QUEUE)
+        message = waiting.get(timeout=5)
+        message.ack()
+        waiting.close()
+    assert (message.headers["task"], message.headers["id"]) == (VARIANT_TASK, "job-2")
+    _, kwargs, _ = message.payload
+    assert kwargs == {"job_id": "job-2", "image_id": "ab" * 32, "variant_id": "cd" * 32}
 
 
 def test_a_broker_that_refuses_connections_is_dependency_unavailable() -> None:

@@ -7,6 +7,7 @@ go through the real IngestService onto a fake queue; every check reads those sto
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,16 +31,19 @@ from shared.domain import (
     staging_key,
     thumb_key,
 )
+from shared.phash import perceptual_hash
 from tests.support.fakes import Enqueued, FakeIngestQueue, FakeObjectStore, FakeVectorStore
 from tests.support.images import encode, picture
 from tests.support.local_catalog import FailableCatalog, recorded_jobs
 
 LIMITS = ImageLimits(max_bytes=100_000, max_pixels=10_000)
-# kind → where its image is found (catalog, index, original, thumb, staged)
+# kind → where its image is found (catalog, index, original, thumb, staged); "unhashed": its
+# catalog row has no perceptual hash
 KINDS = {
     "index-without-bytes": {"catalog", "index", "thumb"},
     "catalog-without-bytes": {"catalog", "thumb"},
     "missing-thumbnail": {"catalog", "index", "original"},
+    "missing-phash": {"catalog", "index", "original", "thumb", "unhashed"},
     "missing-index-row": {"catalog", "original", "thumb"},
     "missing-catalog-row": {"index", "original", "thumb"},
     "orphan-original": {"original"},
@@ -71,11 +75,13 @@ class Library:
 
     def add(self, sides: set[str], colour: tuple[int, int, int] = (200, 0, 0)) -> str:
         """A picture present on exactly these ``sides``; answers its id."""
-        data = encode(picture(40, 30, colour), "PNG")
+        image = picture(40, 30, colour)
+        data = encode(image, "PNG")
         image_id = image_id_of(data)
         record = ImageRecord(
             image_id, 40, 30, len(data), "PNG", "first.png", 1_000, {"exif": {}}, np.ones(4)
         )
+        record.phash = None if "unhashed" in sides else perceptual_hash(image)
         if "catalog" in sides:
             self.images.add([record])
         if "index" in sides:
@@ -166,6 +172,13 @@ def test_repair_renders_a_missing_thumbnail_from_the_original(library: Library) 
     assert Image.open(io.BytesIO(thumb.data)).format == "WEBP"
 
 
+def test_repair_computes_a_missing_perceptual_hash_from_the_original(library: Library) -> None:
+    image_id = library.add(KINDS["missing-phash"])
+    library.checker.verify(repair=True)
+    upright = Image.open(io.BytesIO(library.objects.get(original_key(image_id))))
+    assert library.images.get(image_id).phash == perceptual_hash(upright)
+
+
 @pytest.mark.parametrize(
     ("kind", "filename"),
     [("missing-index-row", "first.png"), ("orphan-original", None)],
@@ -186,9 +199,12 @@ def test_repair_stages_the_original_again_and_queues_a_job(
 
 def test_repair_catalogues_an_index_row_the_catalog_lacks(library: Library) -> None:
     image_id = library.add(KINDS["missing-catalog-row"])
+    [indexed] = library.vectors.get([image_id], with_vectors=True)
+    hashed, indexed.phash = indexed.phash, None  # Milvus keeps no hash: the original gives it
+    library.vectors.upsert([indexed])
     library.checker.verify(repair=True)
-    [indexed] = library.vectors.get([image_id])
-    assert library.images.get(image_id) == indexed
+    expected = dataclasses.replace(indexed, phash=hashed, embedding=None)
+    assert library.images.get(image_id) == expected
 
 
 def test_repair_queues_stranded_staged_bytes_no_job_finished(library: Library) -> None:

@@ -1,4 +1,5 @@
-"""``python -m ingestworker``: check the model and the index, then run the Celery worker.
+"""``python -m ingestworker``: check the model and the index, then run the Celery worker on the
+``ingest`` and ``variants`` queues.
 
 The worker runs a threads pool in one process, so every job shares one loaded model and the
 embedding batcher can put jobs that wait together into one forward pass. The ops endpoints
@@ -12,7 +13,7 @@ import socket
 import sys
 from collections.abc import Mapping
 
-from ingestworker import tasks
+from ingestworker import tasks, variant_tasks
 from ingestworker.celery_app import create_celery
 from ingestworker.config import WorkerSettings
 from ingestworker.container import Container
@@ -20,7 +21,7 @@ from shared.catalog import migrate
 from shared.catalog.backfill import backfill_from_index
 from shared.errors import ModelMismatch
 from shared.exposure import refuse_unsafe_defaults
-from shared.jobs import INGEST_QUEUE
+from shared.jobs import INGEST_QUEUE, VARIANT_QUEUE
 from shared.logging import configure_logging, get_logger
 from shared.ops import OpsServer, ops_router, redis_answers
 from shared.startup import when_available
@@ -39,7 +40,12 @@ def preflight(container: Container) -> None:
     when_available(container.objects().ensure_bucket, deadline)
     with migrate.exclusive(catalog):  # one service at a time upgrades an old index
         collection = when_available(lambda: container.index().open(embedder.identity), deadline)
-        copied = backfill_from_index(container.images(), container.vectors())
+        copied = backfill_from_index(
+            container.images(),
+            container.vectors(),
+            container.objects(),
+            container.settings().limits.max_pixels,
+        )
     log.info("index ready", collection=collection, model=embedder.identity.key, backfilled=copied)
 
 
@@ -63,7 +69,8 @@ def main() -> None:
     except ModelMismatch as exc:
         log.error("refusing to start", reason=exc.detail)
         sys.exit(2)
-    container.wire(modules=[tasks])
+    container.wire(modules=[tasks, variant_tasks])
+    container.metrics().register(container.backlog())
     router = ops_router(
         container.metrics(),
         lambda: readiness(container),
@@ -77,7 +84,7 @@ def main() -> None:
             "worker",
             "--pool=threads",
             f"--concurrency={settings.worker.concurrency}",
-            f"--queues={INGEST_QUEUE}",
+            f"--queues={INGEST_QUEUE},{VARIANT_QUEUE}",
             f"--hostname=ingest-{os.getpid()}@{socket.gethostname()}",
             f"--loglevel={settings.log.level}",
             "--without-gossip",

@@ -4,12 +4,16 @@ import redis
 from dependency_injector import containers, providers
 
 from ingestworker.config import WorkerSettings
+from ingestworker.service.backlog import BacklogCollector
 from ingestworker.service.batcher import EmbeddingBatcher
 from ingestworker.service.pipeline import IngestPipeline
+from ingestworker.service.variants import VariantRenderer
 from shared.catalog.db import Catalog
 from shared.catalog.images import ImageCatalog
 from shared.catalog.jobs import JobStore
+from shared.catalog.variants import VariantCatalog
 from shared.embedding import ClipEmbedder
+from shared.jobs import INGEST_QUEUE, VARIANT_QUEUE
 from shared.ops import new_registry
 from shared.storage import ObjectStore
 from shared.vector_index import VectorIndex
@@ -27,6 +31,10 @@ class Container(containers.DeclarativeContainer):
     catalog = providers.Singleton(Catalog, settings.provided.database)
     images = providers.Singleton(ImageCatalog, catalog)
     jobs = providers.Singleton(JobStore, catalog)
+    variants = providers.Singleton(VariantCatalog, catalog)
+    backlog = providers.Singleton(
+        BacklogCollector, redis_client, jobs, queues=(INGEST_QUEUE, VARIANT_QUEUE)
+    )
     embedder = providers.Singleton(ClipEmbedder, settings.provided.model)
     batcher = providers.Singleton(
         EmbeddingBatcher,
@@ -42,5 +50,12 @@ class Container(containers.DeclarativeContainer):
         images=images,
         jobs=jobs,
         batcher=batcher,
+        max_pixels=settings.provided.limits.max_pixels,
+    )
+    variant_renderer = providers.Singleton(
+        VariantRenderer,
+        objects=objects,
+        variants=variants,
+        jobs=jobs,
         max_pixels=settings.provided.limits.max_pixels,
     )

@@ -3,14 +3,18 @@
 from dependency_injector import containers, providers
 
 from searchapi.config import SearchSettings
+from searchapi.service.background import LibraryBackground
+from searchapi.service.duplicates import DuplicateService
 from searchapi.service.library import LibraryService
-from searchapi.service.links import build_links
 from searchapi.service.reindex import Reindexer
 from searchapi.service.search import SearchService
+from searchapi.service.variants import VariantService
 from shared.catalog.db import Catalog
 from shared.catalog.images import ImageCatalog
+from shared.catalog.variants import VariantCatalog
 from shared.embedding import ClipEmbedder
 from shared.identity.http import build_identity
+from shared.links import build_links
 from shared.ops import new_registry
 from shared.storage import ObjectStore
 from shared.vector_index import VectorIndex
@@ -27,10 +31,27 @@ class Container(containers.DeclarativeContainer):
     objects = providers.Singleton(ObjectStore, settings.provided.minio)
     catalog = providers.Singleton(Catalog, settings.provided.database)
     images = providers.Singleton(ImageCatalog, catalog)
+    duplicates = providers.Singleton(
+        DuplicateService,
+        images=images,
+        max_distance=settings.provided.duplicates.max_distance,
+        max_age_s=settings.provided.duplicates.max_age_s,
+        max_limit=settings.provided.duplicates.max_groups,
+    )
     identity = providers.Singleton(build_identity, settings, catalog)
     links = providers.Singleton(build_links, settings.provided.auth, settings.provided.signing)
+    variants = providers.Singleton(VariantCatalog, catalog)
+    variant_service = providers.Singleton(
+        VariantService, images=images, variants=variants, links=links
+    )
     library = providers.Singleton(
         LibraryService, images=images, vectors=vectors, max_limit=settings.provided.search.max_limit
+    )
+    background = providers.Singleton(
+        LibraryBackground,
+        vectors,
+        size=settings.provided.search.cutoff.background_sample,
+        max_age_s=settings.provided.search.cutoff.background_max_age_s,
     )
     search = providers.Singleton(
         SearchService,
@@ -40,6 +61,8 @@ class Container(containers.DeclarativeContainer):
         max_query_chars=settings.provided.search.max_query_chars,
         max_pixels=settings.provided.limits.max_pixels,
         registry=metrics,
+        background=background,
+        cutoff=settings.provided.search.cutoff,
     )
     # python -m searchapi.reindex; the batch size comes from its command line.
     reindexer = providers.Factory(

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
-from searchapi.api.routes import images, search
+from searchapi.api.routes import duplicates, images, search, variants
 from searchapi.config import SearchSettings
 from searchapi.container import Container
 from shared.catalog import migrate
@@ -68,7 +68,9 @@ def create_app(settings: SearchSettings | None = None) -> FastAPI:
     install_access_log(app, container.metrics())
     install_identity(app, container.identity)
     app.include_router(search.router)
+    app.include_router(duplicates.router)  # before images: /duplicates is not an {image_id}
     app.include_router(images.router)
+    app.include_router(variants.router)
     app.include_router(
         ops_router(
             container.metrics(),

@@ -17,10 +17,10 @@ from pydantic import SecretStr
 
 from searchapi.config import SearchOptions, SearchSettings
 from searchapi.main import create_app
-from searchapi.service.links import build_links
 from shared.catalog.images import ImageCatalog
 from shared.config import AuthSettings, SigningSettings
 from shared.identity.roles import Role
+from shared.links import build_links
 from shared.signing import LinkSigner, Verdict
 from tests.support.fake_model import PALETTE, FakeEmbedder, indexed_picture
 from tests.support.fakes import FakeVectorIndex, FakeVectorStore

@@ -150,6 +150,19 @@ def test_search_filters_restrict_the_hits(
     assert set(ids(api.client.get(SEARCH, params={"text": "red", **params}))) == kept
 
 
+def test_search_answers_its_matches_first_then_weaker_hits(api: Served) -> None:
+    body = api.client.get(SEARCH, params={"text": "red"}).json()
+    assert body["matches"] == 2
+    assert [hit["match"] for hit in body["results"]] == [True, True, False, False]
+    assert {hit["id"] for hit in body["results"][:2]} == {RED_SQUARE.id, RED_WIDE.id}
+
+
+def test_search_only_matches_leaves_the_weaker_hits_out(api: Served) -> None:
+    response = api.client.get(SEARCH, params={"text": "red", "only_matches": "true"})
+    assert set(ids(response)) == {RED_SQUARE.id, RED_WIDE.id}
+    assert response.json()["matches"] == 2
+
+
 def test_search_min_score_drops_weak_hits(api: Served) -> None:
     response = api.client.get(SEARCH, params={"text": "red", "min_score": 0.9})
     assert set(ids(response)) == {RED_SQUARE.id, RED_WIDE.id}
@@ -278,6 +291,11 @@ def test_similar_excludes_the_image_itself(api: Served) -> None:
     found = ids(api.client.get(f"/api/v1/image/{RED_SQUARE.id}/similar"))
     assert found[0] == RED_WIDE.id
     assert RED_SQUARE.id not in found and len(found) == len(LIBRARY) - 1
+
+
+def test_similar_only_matches_keeps_the_look_alikes(api: Served) -> None:
+    response = api.client.get(f"/api/v1/image/{RED_SQUARE.id}/similar?only_matches=true")
+    assert (ids(response), response.json()["matches"]) == ([RED_WIDE.id], 1)
 
 
 def test_tags_put_replaces_them_and_search_filters_on_them_at_once(api: Served) -> None:

@@ -62,13 +62,16 @@ def test_hits_carry_the_contract_fields(search: httpx.Client, library: Library) 
     )
 
 
-def test_scores_are_sorted_and_pages_do_not_overlap(search: httpx.Client, library: Library) -> None:
-    pages = [
-        _search(search, text="a blue star", limit=10, offset=o)["results"] for o in (0, 10, 20)
-    ]
-    ids = [h["id"] for page in pages for h in page]
-    assert len(ids) == 30 and len(set(ids)) == 30
-    scores = [h["score"] for page in pages for h in page]
+def test_pages_slice_one_ranking_of_matches_then_a_page_of_weaker_hits(
+    search: httpx.Client, library: Library
+) -> None:
+    pages = [_search(search, text="a blue star", limit=4, offset=o) for o in range(0, 40, 4)]
+    matches = pages[0]["matches"]
+    hits = [hit for page in pages for hit in page["results"]]
+    assert matches >= 1 and {page["matches"] for page in pages} == {matches}
+    assert [hit["match"] for hit in hits] == [True] * matches + [False] * 4
+    assert len({hit["id"] for hit in hits}) == len(hits)
+    scores = [hit["score"] for hit in hits]
     assert scores == sorted(scores, reverse=True)
 
 

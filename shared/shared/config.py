@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import yaml
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 
@@ -104,6 +104,15 @@ class SigningSettings(BaseModel):
 
     secret: SecretStr = SecretStr("")
     link_ttl_s: int = Field(default=3600, ge=60, description="how long a signed link stays valid")
+    max_link_ttl_s: int = Field(
+        default=604_800, ge=60, description="the longest life a link asked for (/link?ttl=) gets"
+    )
+
+    @model_validator(mode="after")
+    def _default_within_bound(self) -> SigningSettings:
+        if self.link_ttl_s > self.max_link_ttl_s:
+            raise ValueError("signing.link_ttl_s must not exceed signing.max_link_ttl_s")
+        return self
 
 
 class RateLimitSettings(BaseModel):

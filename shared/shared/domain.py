@@ -66,6 +66,15 @@ def thumb_key(image_id: str) -> str:
     return f"thumbs/{image_id}.webp"
 
 
+def variant_key(image_id: str, variant_id: str) -> str:
+    return f"variants/{image_id}/{variant_id}"
+
+
+def variants_prefix(image_id: str) -> str:
+    """Every variant of the image lives under this prefix (deleted with the image)."""
+    return f"variants/{image_id}/"
+
+
 class JobState(StrEnum):
     QUEUED = "queued"
     PROCESSING = "processing"
@@ -105,6 +114,7 @@ class ImageRecord:
     source: str = "upload"
     camera_id: str | None = None
     tags: list[str] = field(default_factory=list)
+    phash: str | None = None  # perceptual hash (``shared.phash``); the catalog keeps it, not Milvus
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,10 @@ class JobNotFound(NotFound):
     code = "job-not-found"
 
 
+class VariantNotFound(NotFound):
+    code = "variant-not-found"
+
+
 class ObjectNotFound(NotFound):
     code = "object-not-found"
 

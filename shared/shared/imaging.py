@@ -39,7 +39,7 @@ class ImageInfo:
         return MIME_TYPES[self.format]
 
 
-def _open(fp: IO[bytes], max_pixels: int) -> Image.Image:
+def open_checked(fp: IO[bytes], max_pixels: int) -> Image.Image:
     """Open lazily (header only) and enforce the pixel cap before anything is decoded."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -64,7 +64,7 @@ def _open(fp: IO[bytes], max_pixels: int) -> Image.Image:
     return image
 
 
-def _decode(image: Image.Image, fast: bool = False) -> None:
+def decode_pixels(image: Image.Image, fast: bool = False) -> None:
     """Decode the pixel data, so truncated or corrupt files fail here with a clear reason.
 
     ``fast`` (validation only) decodes JPEG with DCT scaling at 1/8 size: every scan is still
@@ -84,9 +84,9 @@ def inspect_image(fp: IO[bytes], max_pixels: int) -> ImageInfo:
     if fp.tell() == 0:
         raise InvalidImage("the file is empty", "empty-file")
     fp.seek(0)
-    with _open(fp, max_pixels) as image:
+    with open_checked(fp, max_pixels) as image:
         info = ImageInfo(format=str(image.format), width=image.width, height=image.height)
-        _decode(image, fast=True)
+        decode_pixels(image, fast=True)
     fp.seek(0)
     return info
 
@@ -102,8 +102,8 @@ class DecodedImage:
 
 def decode_image(data: bytes, max_pixels: int) -> DecodedImage:
     """Decode for the pipeline: EXIF orientation applied, alpha flattened onto white, RGB."""
-    with _open(io.BytesIO(data), max_pixels) as image:
-        _decode(image)
+    with open_checked(io.BytesIO(data), max_pixels) as image:
+        decode_pixels(image)
         exif = extract_exif(image)
         upright = ImageOps.exif_transpose(image)
         info = ImageInfo(format=str(image.format), width=upright.width, height=upright.height)

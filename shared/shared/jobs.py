@@ -1,5 +1,8 @@
-"""The worker's task as the other services name it: ingestapi sends it by name, never importing
-the worker. Job records themselves live in the catalog (``shared.catalog.jobs``)."""
+"""The worker's tasks as the other services name them: ingestapi sends them by name, never
+importing the worker. Job records themselves live in the catalog (``shared.catalog.jobs``)."""
 
 INGEST_TASK = "ingestworker.process_image"
 INGEST_QUEUE = "ingest"
+VARIANT_TASK = "ingestworker.render_variant"
+VARIANT_QUEUE = "variants"
+VARIANT_JOB_KIND = "variant"

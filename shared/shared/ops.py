@@ -5,6 +5,8 @@ Rules:
   200 or 503 with every check by name, so a probe and an operator both see which one failed.
 - Metrics live in a registry made per app by ``new_registry`` and handed to whatever records them;
   nothing registers at import, so two apps in one process keep separate counts.
+- ``/metrics`` carries the readiness checks too (``readiness_check{check}``, 1 or 0, asked at
+  scrape time), so an alert sees a dependency down as each service sees it.
 - The FastAPI apps include ``ops_router``. The Celery worker has no web server, so ``OpsServer``
   serves the same router from a small app of its own on a thread.
 
@@ -14,7 +16,7 @@ Needs the ``web`` extra (fastapi, uvicorn, prometheus-client).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import redis
@@ -28,6 +30,8 @@ from prometheus_client import (
     ProcessCollector,
     generate_latest,
 )
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 from starlette.concurrency import run_in_threadpool
 
 from shared.logging import get_logger
@@ -59,14 +63,32 @@ def new_registry() -> CollectorRegistry:
     return registry
 
 
+class ReadinessCollector(Collector):
+    """``readiness_check{check}``: 1 while a readiness check passes, 0 while it fails."""
+
+    def __init__(self, readiness: Readiness) -> None:
+        self._readiness = readiness
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        gauge = GaugeMetricFamily(
+            "readiness_check", "1 while the readiness check passes", labels=["check"]
+        )
+        for check, ok in self._readiness().items():
+            gauge.add_metric([check], 1.0 if ok else 0.0)
+        yield gauge
+
+
 def ops_router(
     registry: CollectorRegistry, readiness: Readiness, info: Info | None = None
 ) -> APIRouter:
-    """``/healthz``, ``/readyz`` and ``/metrics`` (``registry``'s samples).
+    """``/healthz``, ``/readyz`` and ``/metrics`` (``registry``'s samples, the readiness
+    checks' among them: registered here).
 
-    ``readiness`` and ``info`` may block on the network, so they run in the thread pool.
-    ``info`` adds facts an operator should see at a glance (which model runs) to ``/readyz``.
+    ``readiness`` and ``info`` may block on the network, so they (and a scrape, which asks
+    ``readiness``) run in the thread pool. ``info`` adds facts an operator should see at a
+    glance (which model runs) to ``/readyz``.
     """
+    registry.register(ReadinessCollector(readiness))
     router = APIRouter(tags=["ops"])
 
     @router.get("/healthz")
@@ -84,7 +106,8 @@ def ops_router(
 
     @router.get("/metrics")
     async def metrics() -> Response:
-        return Response(generate_latest(registry), media_type=METRICS_CONTENT_TYPE)
+        samples = await run_in_threadpool(generate_latest, registry)
+        return Response(samples, media_type=METRICS_CONTENT_TYPE)
 
     return router
 

@@ -1,7 +1,8 @@
 """The one way an ``ImageRecord`` is made from a decoded image (ingest and re-index both use it).
 
 Width and height are those of the upright picture (EXIF orientation applied), ``bytes`` the size
-of the original as stored, ``meta`` the EXIF found while decoding plus where the record came from.
+of the original as stored, ``meta`` the EXIF found while decoding plus where the record came from,
+``phash`` the perceptual hash of the upright picture (duplicate search compares them).
 Kept apart from ``shared.domain`` so the domain types do not pull in Pillow.
 """
 
@@ -13,6 +14,7 @@ import numpy as np
 
 from shared.domain import ImageRecord
 from shared.imaging import DecodedImage
+from shared.phash import perceptual_hash
 
 
 def record_of(
@@ -40,4 +42,5 @@ def record_of(
         source=known.source if known else source,
         camera_id=known.camera_id if known else None,
         tags=list(known.tags) if known else [],
+        phash=perceptual_hash(decoded.image),
     )

@@ -5,9 +5,11 @@ Both sides must agree byte for byte (``tests/vectors/signed_links.json`` pins it
 - ``E`` is the unix second at which the link stops working, written as a plain decimal integer.
 - ``S`` is the unpadded base64url HMAC-SHA256, keyed with the secret's UTF-8 bytes, of
   ``"GET\\n" + path + "\\n" + E``. HEAD is checked as GET; ``path`` is the URL path as served
-  (``/images/{id}``, ``/images/{id}/thumb``), without a query.
+  (``/images/{id}``, ``/images/{id}/thumb``, ``/images/{id}/variants/{variant_id}``), without a
+  query (``redirect=storage`` rides beside ``exp`` and ``sig``, unsigned).
 - ``E`` is rounded up to a multiple of a quarter of the TTL, so every answer given within one
-  quarter carries the same URL and the browser's cache keeps working.
+  quarter carries the same URL and the browser's cache keeps working; a link asked for with its
+  own lifetime (``sign_until``) ends exactly when asked.
 - A link whose signature holds but whose ``E`` has passed is *expired*; anything else that does
   not verify (missing, garbled, another path, method or secret) is *bad*.
 """
@@ -46,8 +48,13 @@ class LinkSigner:
     def sign(self, path: str, now: float | None = None) -> str:
         """``path?exp=E&sig=S``: ``path`` readable until ``E``, at least ``ttl_s`` from ``now``."""
         clock = time.time() if now is None else now
-        exp = str(math.ceil((clock + self._ttl_s) / self._step) * self._step)
-        return f"{path}?exp={exp}&sig={self._signature('GET', path, exp)}"
+        return self.sign_until(path, math.ceil((clock + self._ttl_s) / self._step) * self._step)
+
+    def sign_until(self, path: str, exp: int) -> str:
+        """``path?exp=E&sig=S``: ``path`` readable until the unix second ``exp``, exactly."""
+        if not 0 <= exp <= _MAX_EXP:
+            raise ValueError(f"a link's expiry is a unix second within 64 bits, not {exp}")
+        return f"{path}?exp={exp}&sig={self._signature('GET', path, str(exp))}"
 
     def verify(
         self, method: str, path: str, exp: str, sig: str, now: float | None = None

@@ -5,13 +5,16 @@ the one its index opened and checked against the service's model. Once opened, r
 never go through the alias, so a re-index moving the alias never mixes models. A service that
 never opens the index (ingestapi knows no model) goes through the alias.
 Searches use Bounded consistency (milliseconds); dedup reads use Strong (they must see the latest
-upsert, at the cost of one time tick).
+upsert, at the cost of one time tick). Ids are SHA-256 digests of the bytes, so the rows under a
+few random id prefixes are a uniform sample of the library, whatever their age.
 """
 
 from __future__ import annotations
 
+import math
+import random
 from collections.abc import Callable, Iterator, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 from pymilvus import MilvusException
@@ -95,6 +98,35 @@ class VectorStore:
         min_score: float | None = None,
         exclude: str | None = None,
     ) -> list[Hit]:
+        results = self._search(vector, limit, offset, filters, exclude, FIELDS)
+        hits = [
+            Hit(record=from_row(r["entity"] | {"id": r["id"]}), score=r["distance"])
+            for r in results
+        ]
+        if min_score is not None:
+            hits = [h for h in hits if h.score >= min_score]
+        return hits
+
+    def scores(
+        self,
+        vector: np.ndarray,
+        limit: int,
+        filters: SearchFilters | None = None,
+        exclude: str | None = None,
+    ) -> list[float]:
+        """The scores alone of the best ``limit`` hits, best first: no field is read, so a long
+        list costs about what a page of hits does."""
+        return [r["distance"] for r in self._search(vector, limit, 0, filters, exclude, [])]
+
+    def _search(
+        self,
+        vector: np.ndarray,
+        limit: int,
+        offset: int,
+        filters: SearchFilters | None,
+        exclude: str | None,
+        fields: list[str],
+    ) -> list[dict[str, Any]]:
         expression = filter_expression(filters or SearchFilters())
         if exclude:
             expression = " and ".join(filter(None, [expression, f'id != "{exclude}"']))
@@ -106,17 +138,30 @@ class VectorStore:
                 limit=limit,
                 offset=offset,
                 filter=expression,
-                output_fields=FIELDS,
+                output_fields=fields,
                 search_params={"metric_type": "COSINE", "params": {"ef": max(64, offset + limit)}},
             )
         )
-        hits = [
-            Hit(record=from_row(r["entity"] | {"id": r["id"]}), score=r["distance"])
-            for r in results[0]
-        ]
-        if min_score is not None:
-            hits = [h for h in hits if h.score >= min_score]
-        return hits
+        return list(results[0])
+
+    def sample(self, count: int) -> np.ndarray:
+        """About ``count`` stored embeddings (fewer in a smaller library), chosen at random."""
+        if not self._exists():
+            return np.empty((0, 0), dtype=np.float32)
+        [row] = self._call(
+            lambda: self._index.client.query(self._name, filter="", output_fields=["count(*)"])
+        )
+        rows = self._call(
+            lambda: self._index.client.query(
+                self._name,
+                filter=_id_sample(int(row["count(*)"]), count, random.Random()),
+                output_fields=["embedding"],
+                limit=count,
+            )
+        )
+        if not rows:
+            return np.empty((0, 0), dtype=np.float32)
+        return np.asarray([r["embedding"] for r in rows], dtype=np.float32)
 
     def ids(self, batch_size: int = 1000) -> Iterator[list[str]]:
         """Every indexed id, in batches (reads everything written so far: Strong)."""
@@ -136,3 +181,15 @@ class VectorStore:
                 yield [row["id"] for row in batch]
         finally:
             iterator.close()
+
+
+def _id_sample(total: int, count: int, rng: random.Random) -> str:
+    """A filter keeping between about half and all of ``count`` rows out of ``total``: those
+    under random id prefixes, each as short as holds at most ``count`` rows, as many as fit in
+    ``count`` (more would be cut by the query's limit, which keeps the oldest)."""
+    if total <= count:
+        return 'id != ""'
+    digits = math.ceil(math.log(total / count, 16))
+    per_prefix = total / 16**digits
+    chosen = rng.sample(range(16**digits), max(1, math.floor(count / per_prefix)))
+    return " or ".join(f'id like "{p:0{digits}x}%"' for p in chosen)

@@ -1,5 +1,9 @@
 """What both FastAPI services share: RFC 9457 problems and the access log with its metrics.
 
+Every request has an id: the caller's ``X-Request-ID`` when it is well formed (Nginx always sends
+one), else a new one. It is in every log line written while the request is served and in the
+answer's ``X-Request-ID`` (``shared.logging`` has the rules).
+
 The ops endpoints (``/healthz`` ``/readyz`` ``/metrics``) and the metrics registry are in
 ``shared.ops``. Needs the ``web`` extra (fastapi, prometheus-client).
 """
@@ -7,11 +11,9 @@ The ops endpoints (``/healthz`` ``/readyz`` ``/metrics``) and the metrics regist
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-import structlog
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -34,7 +36,13 @@ from shared.errors import (
     UnsupportedImageType,
     UrlNotFetched,
 )
-from shared.logging import get_logger
+from shared.logging import (
+    REQUEST_ID_HEADER,
+    bind_request_id,
+    get_logger,
+    request_id_or_new,
+    unbind_request_id,
+)
 
 PROBLEM_JSON = "application/problem+json"
 log = get_logger("http")
@@ -113,8 +121,9 @@ def install_problem_handlers(app: FastAPI) -> None:
             exc.headers,
         )
 
-    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", error=type(exc).__name__)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        request_id = getattr(request.state, "request_id", None)
+        log.exception("unhandled error", error=type(exc).__name__, request_id=request_id)
         return problem_response(
             problem(500, "Internal error", "the server failed; the error was logged", "internal")
         )
@@ -126,7 +135,8 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 
 def install_access_log(app: FastAPI, registry: CollectorRegistry) -> None:
-    """One structured line and one metric sample per request, labelled by route template.
+    """One structured line and one metric sample per request, labelled by route template; the
+    request's id bound to every log line meanwhile and echoed in the answer.
 
     The metrics register in ``registry``, the one the app's ``/metrics`` serves.
     """
@@ -148,14 +158,15 @@ def install_access_log(app: FastAPI, registry: CollectorRegistry) -> None:
     async def access_log(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        request_id = request_id_or_new(request.headers.get(REQUEST_ID_HEADER))
+        bind_request_id(request_id)
+        request.state.request_id = request_id  # for the 500 handler, which runs outside this
         started = time.perf_counter()
         status = 500
         try:
             response = await call_next(request)
             status = response.status_code
-            response.headers["X-Request-ID"] = request_id
+            response.headers[REQUEST_ID_HEADER] = request_id
             return response
         finally:
             elapsed = time.perf_counter() - started
@@ -171,7 +182,7 @@ def install_access_log(app: FastAPI, registry: CollectorRegistry) -> None:
                     status=status,
                     ms=round(elapsed * 1000, 1),
                 )
-            structlog.contextvars.unbind_contextvars("request_id")
+            unbind_request_id()
 
 
 def serve(app: FastAPI, http: HttpSettings) -> None:

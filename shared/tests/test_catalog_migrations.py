@@ -14,7 +14,7 @@ from shared.catalog.db import Catalog
 from shared.catalog.models import Base
 from shared.config import DatabaseSettings
 
-TABLES = {"images", "image_tags", "jobs", "users", "api_keys"}
+TABLES = {"images", "image_tags", "jobs", "users", "api_keys", "variants"}
 
 
 def _tables(catalog: Catalog) -> set[str]:

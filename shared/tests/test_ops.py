@@ -92,6 +92,27 @@ def test_metrics_is_prometheus_text_with_the_apps_own_requests() -> None:
     assert _requests(registry, "/healthz") == 2
 
 
+def test_metrics_carry_each_readiness_check_as_one_or_zero_asked_off_the_event_loop() -> None:
+    asked: list[int] = []
+
+    def readiness() -> Mapping[str, bool]:
+        asked.append(threading.get_ident())
+        return {"redis": True, "milvus": False}
+
+    app = FastAPI()
+    app.include_router(ops_router(new_registry(), readiness))
+
+    async def scrape() -> str:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ops") as client:
+            return (await client.get("/metrics")).text
+
+    text = asyncio.run(scrape())  # the loop runs on this thread
+    assert 'readiness_check{check="redis"} 1.0' in text
+    assert 'readiness_check{check="milvus"} 0.0' in text
+    assert asked and asked[0] != threading.get_ident()
+
+
 def test_two_apps_in_one_process_keep_separate_counts() -> None:
     first, second = new_registry(), new_registry()
     with TestClient(_app(first)) as one, TestClient(_app(second)) as other:

@@ -1,6 +1,7 @@
 """The Milvus index and rows against the real Milvus: the alias, the model guard, the start race,
-and which collection a store reads once the alias moves."""
+which collection a store reads once the alias moves, and the library sample."""
 
+import hashlib
 import threading
 import uuid
 
@@ -13,6 +14,7 @@ from shared.errors import ModelMismatch
 from shared.vector_index import VectorIndex
 from shared.vector_schema import ModelIdentity
 from shared.vectors import VectorStore
+from tests.support.processes import wait_until
 from tests.support.servers import Servers
 
 MODEL_A = ModelIdentity(name="tiny", weights="a", dim=8)
@@ -83,3 +85,23 @@ def test_a_store_keeps_its_opened_collection_when_the_alias_moves(servers: Serve
     assert on_first.existing_ids(["old", "new"]) == {"old"}
     through_alias = VectorStore(_index(servers, alias))
     assert through_alias.existing_ids(["old", "new"]) == {"new"}
+
+
+def test_a_sample_draws_from_old_and_new_rows_and_scores_come_alone(servers: Servers) -> None:
+    index = _index(servers, f"sample_{uuid.uuid4().hex[:8]}")
+    index.open(MODEL_A)
+    store = VectorStore(index)
+    old, new = np.eye(8, dtype=np.float32)[:2]
+    records = [_record(hashlib.sha256(str(i).encode()).hexdigest()) for i in range(300)]
+    for i, record in enumerate(records):
+        record.embedding = old if i < 150 else new
+    store.upsert(records[:150])
+    store.upsert(records[150:])
+    ids = [r.id for r in records]
+    wait_until(lambda: len(store.get(ids)) == len(ids), 30, "every row readable")
+
+    assert store.sample(512).shape == (300, 8)  # a library smaller than the sample: all of it
+    some = store.sample(64)
+    assert 24 <= len(some) <= 64
+    assert {tuple(row) for row in some} == {tuple(old), tuple(new)}
+    assert store.scores(old, 3) == pytest.approx([1.0, 1.0, 1.0])

@@ -98,8 +98,13 @@ def logical_lines(text: str) -> list[str]:
     return [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
 
 
+def built_here(svcs: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The images this file builds, each with its build: a service may run another's image."""
+    return {str(s["image"]): s["build"] for s in svcs.values() if "build" in s and "image" in s}
+
+
 def dockerfile_of(service: dict[str, Any]) -> Path:
-    build = service["build"]
+    build = service.get("build") or built_here(raw_services())[service["image"]]
     return ROOT / str(build.get("context", ".")) / str(build.get("dockerfile", "Dockerfile"))
 
 
@@ -177,7 +182,7 @@ def base_images(dockerfile: str) -> list[str]:
 def pin_problems(svcs: dict[str, Any]) -> list[str]:
     problems = []
     for name, svc in svcs.items():
-        if "build" in svc:
+        if "build" in svc or svc.get("image") in built_here(svcs):
             refs = base_images(dockerfile_of(svc).read_text())
         else:
             refs = [svc.get("image", "<no image and no build>")]
@@ -361,5 +366,6 @@ def lock_closure(package: str) -> set[str]:
 PYTHON_SERVICES = sorted(
     n
     for n, s in raw_services().items()
-    if "build" in s and uv_package(dockerfile_of(s).read_text())
+    if ("build" in s or s.get("image") in built_here(raw_services()))
+    and uv_package(dockerfile_of(s).read_text())
 )

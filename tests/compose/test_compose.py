@@ -74,6 +74,8 @@ def test_compose_file_parses_with_every_service_on_named_volumes() -> None:
     assert wanted <= set(data["services"])
     for name, svc in data["services"].items():
         for volume in svc.get("volumes", []):
+            if volume.startswith("/var/run/docker.sock:"):  # the log collector's way to the logs
+                continue
             assert volume.split(":")[0] in data["volumes"], (
                 f"{name}: {volume} is not a named volume"
             )

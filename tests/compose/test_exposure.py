@@ -48,7 +48,11 @@ SECRETS = {
 }
 READERS = {  # a secret in .env -> the services' settings that must hold it
     "AUTH_JWT_SECRET": [("ingestapi", "AUTH__JWT_SECRET"), ("searchapi", "AUTH__JWT_SECRET")],
-    "SIGNING_SECRET": [("searchapi", "SIGNING__SECRET"), ("cdnapi", "SIGNING__SECRET")],
+    "SIGNING_SECRET": [
+        ("ingestapi", "SIGNING__SECRET"),
+        ("searchapi", "SIGNING__SECRET"),
+        ("cdnapi", "SIGNING__SECRET"),
+    ],
     "ADMIN_PASSWORD": [("bootstrap", "AUTH__BOOTSTRAP_PASSWORD")],
 }
 SERVING = [n for n in PYTHON_SERVICES if not is_one_shot(raw_services()[n])]

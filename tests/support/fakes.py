@@ -184,6 +184,21 @@ class FakeVectorStore(Failable):
         page = ranked[offset : offset + limit]
         return [h for h in page if min_score is None or h.score >= min_score]
 
+    def scores(
+        self,
+        vector: np.ndarray,
+        limit: int,
+        filters: SearchFilters | None = None,
+        exclude: str | None = None,
+    ) -> list[float]:
+        return [hit.score for hit in self.search(vector, limit, 0, filters, None, exclude)]
+
+    def sample(self, count: int) -> np.ndarray:
+        """As the real store: up to ``count`` embeddings; here the first by id, not at random."""
+        self._check()
+        rows = [r.embedding for _, r in sorted(self.rows.items()) if r.embedding is not None]
+        return np.stack(rows[:count]) if rows else np.empty((0, 0), dtype=np.float32)
+
     def ids(self, batch_size: int = 1000) -> Iterator[list[str]]:
         self._check()
         ordered = sorted(self.rows)
@@ -264,19 +279,31 @@ class Enqueued:
     filename: str
 
 
+@dataclass(frozen=True)
+class EnqueuedVariant:
+    job_id: str
+    image_id: str
+    variant_id: str
+
+
 class FakeIngestQueue(Failable):
-    """ingestapi's queue of ingest jobs, as a list of what was enqueued (no broker, no worker)."""
+    """ingestapi's queue of jobs, as lists of what was enqueued (no broker, no worker)."""
 
     dependency = "job queue"
 
     def __init__(self) -> None:
         super().__init__()
         self.enqueued: list[Enqueued] = []
+        self.variants: list[EnqueuedVariant] = []
         self.closed = False
 
     def enqueue(self, job_id: str, image_id: str, filename: str) -> None:
         self._check()
         self.enqueued.append(Enqueued(job_id, image_id, filename))
+
+    def enqueue_variant(self, job_id: str, image_id: str, variant_id: str) -> None:
+        self._check()
+        self.variants.append(EnqueuedVariant(job_id, image_id, variant_id))
 
     def close(self) -> None:
         self.closed = True

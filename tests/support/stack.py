@@ -199,7 +199,7 @@ class Stack:
 
     def start_cdnapi(self) -> str:
         port = free_port()
-        env = self.env(HTTP__PORT=str(port))
+        env = self.env(HTTP__PORT=str(port), CACHE__DISK_DIR=str(self.work / "cdn-cache"))
         binary = str(ROOT / ".bin" / "cdnapi")
         self._start("cdnapi", [binary], env, f"http://127.0.0.1:{port}/readyz", timeout=60)
         self.urls["cdnapi"] = f"http://127.0.0.1:{port}"

@@ -1,11 +1,13 @@
-// Package cache is a byte-bounded, concurrency-safe LRU of small objects (thumbnails, small
-// originals), so that repeated requests for them are answered from memory instead of MinIO.
+// Package cache keeps objects near cdnapi so that repeated requests are not answered from MinIO:
+// a byte-bounded, concurrency-safe memory LRU of small objects (thumbnails, small originals) in
+// this file, and a size-bounded LRU of files on disk for larger ones (disk.go).
 //
 // Staleness: object keys name content-addressed bytes (the id is their SHA-256), so the bytes
-// under a key never change; but an image can be deleted from MinIO by another service. An entry
-// is therefore served for at most Config.TTL after it was fetched; then it is dropped and the
-// next request fetches the object again (and answers 404 if it is gone). TTL is the bound on how
-// long a deleted image can still be served by one cdnapi process.
+// under a key never change; but an image can be deleted from MinIO by another service. Deletions
+// are announced (DropImage is called for each), and since a message can be missed, an entry is
+// also trusted for at most Config.TTL: then the memory tier drops it and fetches the object
+// again, the disk tier asks MinIO whether it still exists. Each tier has an epoch that every
+// invalidation advances, so that a fetch which began before a deletion never fills the cache.
 package cache
 
 import (
@@ -13,20 +15,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/imagesearch/cdnapi/internal/storage"
 )
 
 // EntryOverhead is the bookkeeping cost charged per entry on top of its bytes and key, so that
 // many tiny objects cannot grow the cache without bound.
 const EntryOverhead = 256
-
-// Eviction reasons, the values of the `reason` label of cdnapi_cache_evictions_total.
-const (
-	// ReasonCapacity: the least recently used entry made room for a new one.
-	ReasonCapacity = "capacity"
-	// ReasonExpired: the entry outlived the TTL and was dropped when next looked up.
-	ReasonExpired = "expired"
-)
 
 // Entry is one cached object. Its Data is shared by every reader and must never be modified.
 type Entry struct {
@@ -54,10 +48,11 @@ type item struct {
 	expires time.Time
 }
 
-// Cache is a byte-bounded LRU of Entries keyed by object key with a TTL per entry. It is safe for
-// concurrent use and is a prometheus.Collector of its hit, miss, eviction and size metrics.
-// A nil *Cache, or one whose Config is not Enabled, caches nothing.
+// Cache is the memory tier: a byte-bounded LRU of Entries keyed by object key with a TTL per
+// entry. It is safe for concurrent use and is a prometheus.Collector of its hit, miss, eviction
+// and size metrics (tier="memory"). A nil *Cache, or one whose Config is not Enabled, caches nothing.
 type Cache struct {
+	tierMetrics
 	cfg Config
 	now func() time.Time
 
@@ -65,12 +60,7 @@ type Cache struct {
 	order *list.List // of *item; front is the most recently used
 	items map[string]*list.Element
 	bytes int64
-
-	hits      prometheus.Counter
-	misses    prometheus.Counter
-	evictions *prometheus.CounterVec
-	sizeBytes prometheus.Gauge
-	entries   prometheus.Gauge
+	epoch uint64 // advanced by every invalidation
 }
 
 // New returns an empty Cache for cfg.
@@ -83,33 +73,12 @@ func New(cfg Config, deps Deps) (*Cache, error) {
 		now = time.Now
 	}
 	c := &Cache{
-		cfg:   cfg,
-		now:   now,
-		order: list.New(),
-		items: map[string]*list.Element{},
-		hits: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "cdnapi_cache_hits_total",
-			Help: "Object lookups answered from the in-process cache.",
-		}),
-		misses: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "cdnapi_cache_misses_total",
-			Help: "Object lookups that found no fresh entry (objects too large to cache included).",
-		}),
-		evictions: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "cdnapi_cache_evictions_total",
-			Help: "Entries removed from the cache, by reason (capacity or expired).",
-		}, []string{"reason"}),
-		sizeBytes: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "cdnapi_cache_bytes",
-			Help: "Bytes charged to the cache: object bytes plus key and per-entry overhead.",
-		}),
-		entries: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "cdnapi_cache_entries",
-			Help: "Entries in the cache.",
-		}),
+		tierMetrics: newTierMetrics(TierMemory),
+		cfg:         cfg,
+		now:         now,
+		order:       list.New(),
+		items:       map[string]*list.Element{},
 	}
-	c.evictions.WithLabelValues(ReasonCapacity)
-	c.evictions.WithLabelValues(ReasonExpired)
 	return c, nil
 }
 
@@ -128,11 +97,7 @@ func (c *Cache) Fits(size int64) bool {
 func (c *Cache) Get(key string) (Entry, bool) {
 	e, ok := c.lookup(key)
 	if c.Enabled() {
-		if ok {
-			c.hits.Inc()
-		} else {
-			c.misses.Inc()
-		}
+		c.count(ok)
 	}
 	return e, ok
 }
@@ -162,10 +127,21 @@ func (c *Cache) lookup(key string) (Entry, bool) {
 	return it.entry, true
 }
 
-// Add stores e under key for the TTL, replacing an entry already there and evicting the least
-// recently used entries until the cache is within MaxBytes. It returns false (storing nothing)
-// when the cache is off or e is larger than MaxObjectBytes or inconsistent (Size != len(Data)).
-func (c *Cache) Add(key string, e Entry) bool {
+// Epoch is the number of invalidations so far; pass it, read before fetching, to Add.
+func (c *Cache) Epoch() uint64 {
+	if c == nil {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.epoch
+}
+
+// Add stores e, fetched after Epoch returned since, under key for the TTL, replacing an entry
+// already there and evicting the least recently used entries until the cache is within MaxBytes.
+// It returns false (storing nothing) when the cache is off, e is larger than MaxObjectBytes or
+// inconsistent (Size != len(Data)), or an invalidation happened since: e may be a deleted image.
+func (c *Cache) Add(key string, e Entry, since uint64) bool {
 	if !c.Fits(e.Size) || e.Size != int64(len(e.Data)) {
 		return false
 	}
@@ -175,6 +151,9 @@ func (c *Cache) Add(key string, e Entry) bool {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.epoch != since {
+		return false
+	}
 	if el, ok := c.items[key]; ok {
 		c.remove(el, "")
 	}
@@ -196,6 +175,38 @@ func (c *Cache) remove(el *list.Element, reason string) {
 		c.evictions.WithLabelValues(reason).Inc()
 	}
 	c.publish()
+}
+
+// DropImage removes every entry of image id (original, thumbnail, variants) at once and
+// advances the epoch; it returns how many it removed.
+func (c *Cache) DropImage(id string) int {
+	return c.removeWhere(func(key string) bool {
+		owner, ok := storage.ImageOf(key)
+		return ok && owner == id
+	})
+}
+
+// ExpireAll removes every entry and advances the epoch: for when deletion messages may have been missed.
+func (c *Cache) ExpireAll() int {
+	return c.removeWhere(func(string) bool { return true })
+}
+
+// removeWhere removes the entries whose key matches, counting them as deleted, and advances the epoch.
+func (c *Cache) removeWhere(match func(key string) bool) int {
+	if c == nil {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.epoch++
+	removed := 0
+	for key, el := range c.items {
+		if match(key) {
+			c.remove(el, ReasonDeleted)
+			removed++
+		}
+	}
+	return removed
 }
 
 // publish updates the size gauges. The caller holds mu.
@@ -222,23 +233,4 @@ func (c *Cache) Bytes() int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.bytes
-}
-
-// collectors are the cache's metrics.
-func (c *Cache) collectors() []prometheus.Collector {
-	return []prometheus.Collector{c.hits, c.misses, c.evictions, c.sizeBytes, c.entries}
-}
-
-// Describe sends the descriptors of the cache's metrics (prometheus.Collector).
-func (c *Cache) Describe(ch chan<- *prometheus.Desc) {
-	for _, m := range c.collectors() {
-		m.Describe(ch)
-	}
-}
-
-// Collect sends the cache's current metric values (prometheus.Collector).
-func (c *Cache) Collect(ch chan<- prometheus.Metric) {
-	for _, m := range c.collectors() {
-		m.Collect(ch)
-	}
 }

@@ -36,7 +36,7 @@ func newCache(t *testing.T, cfg Config, clk *cachetest.Clock) *Cache {
 }
 
 // metricValues gathers c's metrics as "name{label=value}" -> value.
-func metricValues(t *testing.T, c *Cache) map[string]float64 {
+func metricValues(t *testing.T, c prometheus.Collector) map[string]float64 {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	if err := reg.Register(c); err != nil {
@@ -80,7 +80,7 @@ func TestGetReturnsWhatWasAdded(t *testing.T) {
 		t.Fatal("hit on an empty cache")
 	}
 	e := entry(100, 'a')
-	if !c.Add("thumbs/a.webp", e) {
+	if !c.Add("thumbs/a.webp", e, c.Epoch()) {
 		t.Fatal("Add refused a small entry")
 	}
 	got, ok := c.Get("thumbs/a.webp")
@@ -92,9 +92,9 @@ func TestGetReturnsWhatWasAdded(t *testing.T) {
 		t.Errorf("Len %d Bytes %d", c.Len(), c.Bytes())
 	}
 	wantMetrics(t, c, map[string]float64{
-		"cdnapi_cache_hits_total": 1, "cdnapi_cache_misses_total": 1,
-		"cdnapi_cache_bytes": float64(cost("thumbs/a.webp", 100)), "cdnapi_cache_entries": 1,
-		"cdnapi_cache_evictions_total{reason=capacity}": 0, "cdnapi_cache_evictions_total{reason=expired}": 0,
+		"cdnapi_cache_hits_total{tier=memory}": 1, "cdnapi_cache_misses_total{tier=memory}": 1,
+		"cdnapi_cache_bytes{tier=memory}": float64(cost("thumbs/a.webp", 100)), "cdnapi_cache_entries{tier=memory}": 1,
+		"cdnapi_cache_evictions_total{reason=capacity}{tier=memory}": 0, "cdnapi_cache_evictions_total{reason=expired}{tier=memory}": 0,
 	})
 }
 
@@ -103,7 +103,7 @@ func TestEvictsLeastRecentlyUsedByBytes(t *testing.T) {
 	cfg := Config{MaxBytes: 3 * cost("k", 1000), MaxObjectBytes: 1000, TTL: time.Minute}
 	c := newCache(t, cfg, nil)
 	for _, k := range []string{"a", "b", "c"} {
-		if !c.Add(k, entry(1000, k[0])) {
+		if !c.Add(k, entry(1000, k[0]), c.Epoch()) {
 			t.Fatalf("Add(%s) refused", k)
 		}
 	}
@@ -111,7 +111,7 @@ func TestEvictsLeastRecentlyUsedByBytes(t *testing.T) {
 		t.Fatalf("full cache: %d bytes, %d entries", c.Bytes(), c.Len())
 	}
 	c.Get("a") // a is now more recent than b and c
-	c.Add("d", entry(1000, 'd'))
+	c.Add("d", entry(1000, 'd'), c.Epoch())
 	if _, ok := c.Peek("b"); ok {
 		t.Error("b, the least recently used, was not evicted")
 	}
@@ -122,19 +122,19 @@ func TestEvictsLeastRecentlyUsedByBytes(t *testing.T) {
 	}
 	// The Peeks above refreshed a, c, d in that order, so a is now the least recently used: even a
 	// 1-byte entry must evict it, the cache being full.
-	c.Add("e", entry(1, 'e'))
+	c.Add("e", entry(1, 'e'), c.Epoch())
 	want := cost("c", 1000) + cost("d", 1000) + cost("e", 1)
 	if _, ok := c.Peek("a"); ok || c.Len() != 3 || c.Bytes() != want {
 		t.Errorf("after adding e: a kept %v, %d entries, %d bytes (want 3 entries, %d bytes)", ok, c.Len(), c.Bytes(), want)
 	}
-	wantMetrics(t, c, map[string]float64{"cdnapi_cache_evictions_total{reason=capacity}": 2})
+	wantMetrics(t, c, map[string]float64{"cdnapi_cache_evictions_total{reason=capacity}{tier=memory}": 2})
 
 	// An entry needing the room of two evicts the two least recently used, and no more.
 	c2 := newCache(t, Config{MaxBytes: 3 * cost("k", 1000), MaxObjectBytes: 2000, TTL: time.Minute}, nil)
 	for _, k := range []string{"a", "b", "c"} {
-		c2.Add(k, entry(1000, k[0]))
+		c2.Add(k, entry(1000, k[0]), c2.Epoch())
 	}
-	c2.Add("z", entry(2000, 'z'))
+	c2.Add("z", entry(2000, 'z'), c2.Epoch())
 	_, aKept := c2.Peek("a")
 	_, bKept := c2.Peek("b")
 	_, cKept := c2.Peek("c")
@@ -142,18 +142,18 @@ func TestEvictsLeastRecentlyUsedByBytes(t *testing.T) {
 	if aKept || bKept || !cKept || !zKept || c2.Bytes() != cost("c", 1000)+cost("z", 2000) {
 		t.Errorf("after a 2000-byte add: kept a %v b %v c %v z %v, %d bytes", aKept, bKept, cKept, zKept, c2.Bytes())
 	}
-	wantMetrics(t, c2, map[string]float64{"cdnapi_cache_evictions_total{reason=capacity}": 2})
+	wantMetrics(t, c2, map[string]float64{"cdnapi_cache_evictions_total{reason=capacity}{tier=memory}": 2})
 }
 
 func TestReplacingAKeyKeepsTheAccounting(t *testing.T) {
 	c := newCache(t, NewDefaultConfig(), nil)
-	c.Add("k", entry(500, 'x'))
-	c.Add("k", entry(200, 'y'))
+	c.Add("k", entry(500, 'x'), c.Epoch())
+	c.Add("k", entry(200, 'y'), c.Epoch())
 	got, _ := c.Get("k")
 	if c.Len() != 1 || c.Bytes() != cost("k", 200) || got.Data[0] != 'y' {
 		t.Errorf("after replace: %d entries, %d bytes, data %q", c.Len(), c.Bytes(), got.Data[:1])
 	}
-	wantMetrics(t, c, map[string]float64{"cdnapi_cache_evictions_total{reason=capacity}": 0})
+	wantMetrics(t, c, map[string]float64{"cdnapi_cache_evictions_total{reason=capacity}{tier=memory}": 0})
 }
 
 func TestRefusesWhatDoesNotFit(t *testing.T) {
@@ -162,15 +162,15 @@ func TestRefusesWhatDoesNotFit(t *testing.T) {
 	if c.Fits(1001) || !c.Fits(1000) || !c.Fits(0) || c.Fits(-1) {
 		t.Error("Fits disagrees with MaxObjectBytes")
 	}
-	if c.Add("big", entry(1001, 'b')) {
+	if c.Add("big", entry(1001, 'b'), c.Epoch()) {
 		t.Error("Add stored an object larger than MaxObjectBytes")
 	}
 	bad := entry(10, 'b')
 	bad.Size = 5
-	if c.Add("bad", bad) {
+	if c.Add("bad", bad, c.Epoch()) {
 		t.Error("Add stored an entry whose Size is not len(Data)")
 	}
-	if !c.Add("empty", entry(0, 0)) {
+	if !c.Add("empty", entry(0, 0), c.Epoch()) {
 		t.Error("Add refused an empty object")
 	}
 	if c.Len() != 1 {
@@ -178,7 +178,7 @@ func TestRefusesWhatDoesNotFit(t *testing.T) {
 	}
 	// An object within MaxObjectBytes whose key pushes it past MaxBytes is refused, not half-stored.
 	tight := newCache(t, Config{MaxBytes: 1000, MaxObjectBytes: 1000, TTL: time.Minute}, nil)
-	if tight.Add("k", entry(1000, 'k')) || tight.Len() != 0 || tight.Bytes() != 0 {
+	if tight.Add("k", entry(1000, 'k'), tight.Epoch()) || tight.Len() != 0 || tight.Bytes() != 0 {
 		t.Errorf("tight cache: %d entries, %d bytes", tight.Len(), tight.Bytes())
 	}
 }
@@ -186,7 +186,7 @@ func TestRefusesWhatDoesNotFit(t *testing.T) {
 func TestEntriesExpireAfterTTL(t *testing.T) {
 	clk := cachetest.NewClock(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC))
 	c := newCache(t, Config{MaxBytes: 1 << 20, MaxObjectBytes: 1 << 10, TTL: 10 * time.Minute}, clk)
-	c.Add("k", entry(10, 'k'))
+	c.Add("k", entry(10, 'k'), c.Epoch())
 	clk.Advance(10*time.Minute - time.Nanosecond)
 	if _, ok := c.Get("k"); !ok {
 		t.Fatal("entry gone before its TTL")
@@ -199,7 +199,7 @@ func TestEntriesExpireAfterTTL(t *testing.T) {
 		t.Errorf("expired entry kept: %d entries, %d bytes", c.Len(), c.Bytes())
 	}
 	// Re-adding (the refetch) starts a new TTL; a hit does not extend it.
-	c.Add("k", entry(10, 'k'))
+	c.Add("k", entry(10, 'k'), c.Epoch())
 	clk.Advance(9 * time.Minute)
 	c.Get("k")
 	clk.Advance(time.Minute)
@@ -207,24 +207,24 @@ func TestEntriesExpireAfterTTL(t *testing.T) {
 		t.Error("a hit extended the TTL")
 	}
 	wantMetrics(t, c, map[string]float64{
-		"cdnapi_cache_evictions_total{reason=expired}": 2, "cdnapi_cache_hits_total": 2,
-		"cdnapi_cache_misses_total": 1, "cdnapi_cache_entries": 0, "cdnapi_cache_bytes": 0,
+		"cdnapi_cache_evictions_total{reason=expired}{tier=memory}": 2, "cdnapi_cache_hits_total{tier=memory}": 2,
+		"cdnapi_cache_misses_total{tier=memory}": 1, "cdnapi_cache_entries{tier=memory}": 0, "cdnapi_cache_bytes{tier=memory}": 0,
 	})
 }
 
 func TestDisabledAndNilCachesStoreNothing(t *testing.T) {
 	for _, cfg := range []Config{{MaxBytes: 0, MaxObjectBytes: 1024}, {MaxBytes: 1 << 20, MaxObjectBytes: 0}} {
 		c := newCache(t, cfg, nil)
-		if c.Enabled() || c.Fits(1) || c.Add("k", entry(1, 'k')) {
+		if c.Enabled() || c.Fits(1) || c.Add("k", entry(1, 'k'), c.Epoch()) {
 			t.Errorf("%+v: cache is on", cfg)
 		}
 		if _, ok := c.Get("k"); ok {
 			t.Errorf("%+v: hit", cfg)
 		}
-		wantMetrics(t, c, map[string]float64{"cdnapi_cache_misses_total": 0})
+		wantMetrics(t, c, map[string]float64{"cdnapi_cache_misses_total{tier=memory}": 0})
 	}
 	var c *Cache
-	if c.Enabled() || c.Fits(1) || c.Add("k", entry(1, 'k')) || c.Len() != 0 || c.Bytes() != 0 {
+	if c.Enabled() || c.Fits(1) || c.Add("k", entry(1, 'k'), c.Epoch()) || c.Len() != 0 || c.Bytes() != 0 {
 		t.Error("nil cache is on")
 	}
 	if _, ok := c.Get("k"); ok {
@@ -279,7 +279,7 @@ func storm(t *testing.T, c *Cache, clk *cachetest.Clock) (hits, misses int64) {
 					continue
 				}
 				nMisses.Add(1)
-				if !c.Add(key, entry(stormSize, key[5])) {
+				if !c.Add(key, entry(stormSize, key[5]), c.Epoch()) {
 					t.Errorf("Add(%s) refused", key)
 					return
 				}
@@ -310,7 +310,7 @@ func checkAccounting(t *testing.T, c *Cache) {
 	if sum != bytes || listed != mapped {
 		t.Errorf("accounting: list sum %d, bytes %d, list %d, map %d", sum, bytes, listed, mapped)
 	}
-	wantMetrics(t, c, map[string]float64{"cdnapi_cache_bytes": float64(bytes), "cdnapi_cache_entries": float64(mapped)})
+	wantMetrics(t, c, map[string]float64{"cdnapi_cache_bytes{tier=memory}": float64(bytes), "cdnapi_cache_entries{tier=memory}": float64(mapped)})
 }
 
 // checkStormTallies verifies that the hit and miss counters match what the storm's goroutines saw.
@@ -320,7 +320,7 @@ func checkStormTallies(t *testing.T, c *Cache, hits, misses int64) {
 		t.Errorf("%d hits + %d misses, want %d lookups", hits, misses, stormGoroutines*stormSteps)
 	}
 	wantMetrics(t, c, map[string]float64{
-		"cdnapi_cache_hits_total": float64(hits), "cdnapi_cache_misses_total": float64(misses),
+		"cdnapi_cache_hits_total{tier=memory}": float64(hits), "cdnapi_cache_misses_total{tier=memory}": float64(misses),
 	})
 }
 
@@ -336,7 +336,7 @@ func TestConcurrentUseLeavesTheCacheExactlyFull(t *testing.T) {
 	if c.Len() != stormSlots || c.Bytes() != cfg.MaxBytes {
 		t.Errorf("after the storm: %d entries, %d bytes; want %d entries, %d bytes", c.Len(), c.Bytes(), stormSlots, cfg.MaxBytes)
 	}
-	wantMetrics(t, c, map[string]float64{"cdnapi_cache_evictions_total{reason=expired}": 0})
+	wantMetrics(t, c, map[string]float64{"cdnapi_cache_evictions_total{reason=expired}{tier=memory}": 0})
 }
 
 // With entries expiring mid-storm the number left is up to the interleaving, so the test counts
@@ -353,7 +353,7 @@ func TestConcurrentUseWithExpiryKeepsExactAccounting(t *testing.T) {
 	if c.Bytes() != int64(left)*cost(stormKey(0), stormSize) {
 		t.Errorf("%d entries are charged %d bytes, want %d", left, c.Bytes(), int64(left)*cost(stormKey(0), stormSize))
 	}
-	expiredBefore := metricValues(t, c)["cdnapi_cache_evictions_total{reason=expired}"]
+	expiredBefore := metricValues(t, c)["cdnapi_cache_evictions_total{reason=expired}{tier=memory}"]
 
 	clk.Advance(cfg.TTL)
 	for i := range stormKeys {
@@ -365,18 +365,18 @@ func TestConcurrentUseWithExpiryKeepsExactAccounting(t *testing.T) {
 	if c.Len() != 0 || c.Bytes() != 0 {
 		t.Errorf("all expired: %d entries, %d bytes left", c.Len(), c.Bytes())
 	}
-	wantMetrics(t, c, map[string]float64{"cdnapi_cache_evictions_total{reason=expired}": expiredBefore + float64(left)})
+	wantMetrics(t, c, map[string]float64{"cdnapi_cache_evictions_total{reason=expired}{tier=memory}": expiredBefore + float64(left)})
 
-	capacityBefore := metricValues(t, c)["cdnapi_cache_evictions_total{reason=capacity}"]
+	capacityBefore := metricValues(t, c)["cdnapi_cache_evictions_total{reason=capacity}{tier=memory}"]
 	for i := range stormSlots + 1 {
-		c.Add(fmt.Sprintf("new-%02d", i), entry(stormSize, 'n'))
+		c.Add(fmt.Sprintf("new-%02d", i), entry(stormSize, 'n'), c.Epoch())
 	}
 	checkAccounting(t, c)
 	if _, ok := c.Peek("new-00"); ok || c.Len() != stormSlots || c.Bytes() != cfg.MaxBytes {
 		t.Errorf("refilled: oldest kept %v, %d entries, %d bytes; want %d entries, %d bytes",
 			ok, c.Len(), c.Bytes(), stormSlots, cfg.MaxBytes)
 	}
-	wantMetrics(t, c, map[string]float64{"cdnapi_cache_evictions_total{reason=capacity}": capacityBefore + 1})
+	wantMetrics(t, c, map[string]float64{"cdnapi_cache_evictions_total{reason=capacity}{tier=memory}": capacityBefore + 1})
 }
 
 func TestConfigValidate(t *testing.T) {

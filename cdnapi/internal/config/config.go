@@ -1,7 +1,7 @@
 // Package config loads cdnapi's settings the way the Python services do: defaults, then
 // $CONF_DIR/common.yaml, then $CONF_DIR/cdnapi.yaml, then environment variables named
 // SECTION__KEY in upper case (MINIO__ENDPOINT, HTTP__PORT, CACHE__MAX_BYTES, LOG__LEVEL,
-// AUTH__PUBLIC_READ, SIGNING__SECRET, ...).
+// AUTH__PUBLIC_READ, SIGNING__SECRET, REDIS__URL, CDN__PRESIGN_TTL, ...).
 package config
 
 import (
@@ -18,6 +18,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/imagesearch/cdnapi/internal/cache"
+	"github.com/imagesearch/cdnapi/internal/presign"
+	"github.com/imagesearch/cdnapi/internal/redisconn"
 	"github.com/imagesearch/cdnapi/internal/server"
 	"github.com/imagesearch/cdnapi/internal/signing"
 	"github.com/imagesearch/cdnapi/internal/storage"
@@ -46,8 +48,12 @@ type Config struct {
 	MinIO storage.Config `yaml:"minio"`
 	// HTTP is the listener (section `http`).
 	HTTP server.Config `yaml:"http"`
-	// Cache is the in-process cache of small objects (section `cache`).
+	// Cache is the memory and disk cache of objects (section `cache`).
 	Cache cache.Config `yaml:"cache"`
+	// Redis carries deletion messages and caches presigned URLs (section `redis`).
+	Redis redisconn.Config `yaml:"redis"`
+	// CDN holds the redirect to storage settings (section `cdn`).
+	CDN presign.Config `yaml:"cdn"`
 	// Log is the logging setup (section `log`).
 	Log LogConfig `yaml:"log"`
 	// Auth says whether reads are public (section `auth`).
@@ -62,6 +68,8 @@ func NewDefaultConfig() Config {
 		MinIO:   storage.NewDefaultConfig(),
 		HTTP:    server.NewDefaultConfig(),
 		Cache:   cache.NewDefaultConfig(),
+		Redis:   redisconn.NewDefaultConfig(),
+		CDN:     presign.NewDefaultConfig(),
 		Log:     NewDefaultLogConfig(),
 		Auth:    NewDefaultAuthConfig(),
 		Signing: signing.NewDefaultConfig(),
@@ -72,7 +80,8 @@ func NewDefaultConfig() Config {
 // private reads without a signing secret, or MinIO's default password on a listener that is
 // reachable from other machines.
 func (c Config) Validate() error {
-	errs := []error{c.MinIO.Validate(), c.HTTP.Validate(), c.Cache.Validate(), c.Log.Validate()}
+	errs := []error{c.MinIO.Validate(), c.HTTP.Validate(), c.Cache.Validate(), c.Redis.Validate(),
+		c.CDN.Validate(), c.Log.Validate()}
 	if !c.Auth.PublicRead {
 		errs = append(errs, c.Signing.Validate())
 	}

@@ -51,8 +51,12 @@ func TestDefaultsWithoutFiles(t *testing.T) {
 	if cfg.HTTP.Addr() != "127.0.0.1:8002" || cfg.Log.Level != "INFO" {
 		t.Errorf("http/log defaults = %+v %+v", cfg.HTTP, cfg.Log)
 	}
-	if cfg.Cache.MaxBytes != 64<<20 || cfg.Cache.MaxObjectBytes != 256<<10 || cfg.Cache.TTL != 10*time.Minute {
+	if cfg.Cache.MaxBytes != 64<<20 || cfg.Cache.MaxObjectBytes != 256<<10 || cfg.Cache.TTL != 10*time.Minute ||
+		cfg.Cache.DiskDir != "data/cdn-cache" || cfg.Cache.DiskMaxBytes != 2<<30 || cfg.Cache.DiskMaxObjectBytes != 20_000_000 {
 		t.Errorf("cache defaults = %+v", cfg.Cache)
+	}
+	if cfg.Redis.URL != "redis://127.0.0.1:6379/0" || cfg.CDN.TTL != 15*time.Minute || cfg.MinIO.PublicEndpoint != "" {
+		t.Errorf("redis %+v, cdn %+v, public endpoint %q: want the defaults", cfg.Redis, cfg.CDN, cfg.MinIO.PublicEndpoint)
 	}
 }
 
@@ -60,7 +64,8 @@ func TestFilesThenEnv(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, CommonFile, `
 minio: {endpoint: "minio:9000", access_key: a, secret_key: s, bucket: common, secure: false}
-redis: {url: "redis://x"}   # other services' sections are ignored
+redis: {url: "redis://x"}
+milvus: {uri: "http://milvus:19530"}   # other services' sections are ignored
 log: {level: DEBUG}
 auth: {public_read: false, jwt_secret: "the APIs' key, not ours"}
 signing: {secret: "from-common-yaml-and-at-least-32-chars", link_ttl_s: 600}
@@ -80,6 +85,11 @@ cache: {max_bytes: 1048576, ttl: 1m}
 		"CACHE__MAX_OBJECT_BYTES": "65536",
 		"CACHE__TTL":              "30s",
 		"AUTH__PUBLIC_READ":       "yes",
+		"REDIS__URL":              "redis://:pw@redis:6379/2",
+		"CDN__PRESIGN_TTL":        "5m",
+		"CACHE__DISK_DIR":         "/var/cache/cdn",
+		"CACHE__DISK_MAX_BYTES":   "1073741824",
+		"MINIO__PUBLIC_ENDPOINT":  "https://files.example.com",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -112,6 +122,12 @@ cache: {max_bytes: 1048576, ttl: 1m}
 	if cfg.Log.SlogLevel() != slog.LevelWarn {
 		t.Errorf("level = %v", cfg.Log.SlogLevel())
 	}
+	if cfg.Redis.URL != "redis://:pw@redis:6379/2" || cfg.CDN.TTL != 5*time.Minute ||
+		cfg.Cache.DiskDir != "/var/cache/cdn" || cfg.Cache.DiskMaxBytes != 1<<30 ||
+		cfg.MinIO.PublicEndpoint != "https://files.example.com" {
+		t.Errorf("redis %+v, cdn %+v, cache %+v, public endpoint %q: want the environment's",
+			cfg.Redis, cfg.CDN, cfg.Cache, cfg.MinIO.PublicEndpoint)
+	}
 }
 
 func TestRepoConfFilesAreValid(t *testing.T) {
@@ -126,7 +142,7 @@ func TestRepoConfFilesAreValid(t *testing.T) {
 	if cfg.HTTP.Port != 8002 || cfg.MinIO.Bucket != "images" {
 		t.Errorf("repo conf = %+v", cfg)
 	}
-	if !cfg.Cache.Enabled() || cfg.Cache.MaxObjectBytes > cfg.Cache.MaxBytes {
+	if !cfg.Cache.Enabled() || cfg.Cache.MaxObjectBytes > cfg.Cache.MaxBytes || !cfg.Cache.DiskEnabled() {
 		t.Errorf("repo conf cache = %+v", cfg.Cache)
 	}
 }
@@ -149,6 +165,12 @@ func TestInvalidConfigsAreClearErrors(t *testing.T) {
 		{"cache ttl", "", map[string]string{"CACHE__TTL": "0s"}, "cache.ttl"},
 		{"object over cache", "cache: {max_bytes: 1000, max_object_bytes: 2000}", nil, "cache.max_object_bytes"},
 		{"public read not a bool", "", map[string]string{"AUTH__PUBLIC_READ": "sometimes"}, "AUTH__PUBLIC_READ"},
+		{"disk object over disk", "cache: {disk_max_bytes: 1000, disk_max_object_bytes: 2000}", nil, "cache.disk_max_object_bytes"},
+		{"disk without a dir", "", map[string]string{"CACHE__DISK_DIR": ""}, "cache.disk_dir"},
+		{"redis url", "", map[string]string{"REDIS__URL": "http://redis:6379"}, "redis.url"},
+		{"presign ttl", "", map[string]string{"CDN__PRESIGN_TTL": "30d"}, "CDN__PRESIGN_TTL"},
+		{"presign ttl range", "", map[string]string{"CDN__PRESIGN_TTL": "200h"}, "cdn.presign_ttl"},
+		{"public endpoint", "", map[string]string{"MINIO__PUBLIC_ENDPOINT": "files.example.com"}, "minio.public_endpoint"},
 		{"yaml type", "http: {port: eighty}", nil, "cdnapi.yaml"},
 		{"yaml syntax", "http: [", nil, "cdnapi.yaml"},
 	}

@@ -34,7 +34,8 @@ type fakeStore struct {
 	objects  map[string]fakeObject
 	err      error // returned by every GetObject when set
 	readyErr error
-	calls    []string
+	calls    []string // GetObject keys
+	stats    []string // StatObject keys
 	opened   int
 	closed   int
 	gate     chan struct{} // when set, GetObject waits for it to close (or its context to end)
@@ -97,6 +98,27 @@ func (f *fakeStore) GetObject(ctx context.Context, key string) (*storage.Object,
 	}, nil
 }
 
+// StatObject returns the object's metadata, storage.ErrNotFound, or the configured error.
+func (f *fakeStore) StatObject(_ context.Context, key string) (storage.Info, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.stats = append(f.stats, key)
+	if f.err != nil {
+		return storage.Info{}, f.err
+	}
+	obj, ok := f.objects[key]
+	if !ok {
+		return storage.Info{}, errors.Join(storage.ErrNotFound, errors.New(key))
+	}
+	return storage.Info{Size: int64(len(obj.data)), ContentType: obj.contentType, LastModified: obj.modified}, nil
+}
+
+func (f *fakeStore) statCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.stats)
+}
+
 // Ready returns the configured readiness error.
 func (f *fakeStore) Ready(context.Context) error { return f.readyErr }
 
@@ -143,23 +165,38 @@ func newCache(t *testing.T, cfg cache.Config, now func() time.Time) *cache.Cache
 	return objects
 }
 
-// newCachedRouter is newRouter with objects as the image handlers' cache (nil: none).
+// newCachedRouter is newRouter with objects as the image handlers' memory cache (nil: none).
 func newCachedRouter(t *testing.T, store *fakeStore, objects *cache.Cache) *gin.Engine {
 	t.Helper()
+	return newRouterWith(t, handler.ImagesDeps{Store: store, Memory: objects}, nil)
+}
+
+// newRouterWith mounts the handlers built from deps (the store also answers /readyz), with
+// private reads checked by links when set; a nil Logger discards.
+func newRouterWith(t testing.TB, deps handler.ImagesDeps, links *handler.SignedLinks) *gin.Engine {
+	t.Helper()
 	gin.SetMode(gin.TestMode)
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	images, err := handler.NewImages(store, objects, logger)
+	deps.Links = links
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	images, err := handler.NewImages(deps)
 	if err != nil {
 		t.Fatal(err)
 	}
-	health, err := handler.NewHealth(store, logger)
+	health, err := handler.NewHealth(deps.Store.(handler.ReadinessChecker), deps.Logger)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := gin.New()
+	bytesRoutes := r.Group("")
+	if check := images.LinkCheck(); check != nil {
+		bytesRoutes.Use(check)
+	}
 	for _, m := range []string{http.MethodGet, http.MethodHead} {
-		r.Handle(m, "/images/:id", images.Original)
-		r.Handle(m, "/images/:id/thumb", images.Thumb)
+		bytesRoutes.Handle(m, "/images/:id", images.Original)
+		bytesRoutes.Handle(m, "/images/:id/thumb", images.Thumb)
+		bytesRoutes.Handle(m, "/images/:id/variants/:variant", images.Variant)
 	}
 	r.GET("/healthz", health.Live)
 	r.GET("/readyz", health.Ready)

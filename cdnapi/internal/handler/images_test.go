@@ -31,28 +31,6 @@ func seeded(t *testing.T) (*fakeStore, http.Handler) {
 	return store, newRouter(t, store)
 }
 
-func TestValidID(t *testing.T) {
-	cases := map[string]bool{
-		testID:                       true,
-		strings.Repeat("0", 64):      true,
-		strings.ToUpper(testID):      false,
-		testID[:63]:                  false,
-		testID + "0":                 false,
-		strings.Repeat("g", 64):      false,
-		"":                           false,
-		testID[:62] + "..":           false,
-		testID[:63] + " ":            false,
-		strings.Repeat("é", 32):      false,
-		testID[:60] + "%2e%":         false,
-		strings.Repeat("abcdef", 11): false,
-	}
-	for id, want := range cases {
-		if got := handler.ValidID(id); got != want {
-			t.Errorf("ValidID(%q) = %v, want %v", id, got, want)
-		}
-	}
-}
-
 func TestBadIDIs400WithoutStorageCall(t *testing.T) {
 	store, r := seeded(t)
 	for _, path := range []string{
@@ -224,7 +202,7 @@ func TestEmptyObject(t *testing.T) {
 }
 
 func TestConstructorsRejectNil(t *testing.T) {
-	if _, err := handler.NewImages(nil, nil, nil); err == nil {
+	if _, err := handler.NewImages(handler.ImagesDeps{}); err == nil {
 		t.Error("NewImages(nil) succeeded")
 	}
 	if _, err := handler.NewHealth(nil, nil); err == nil {

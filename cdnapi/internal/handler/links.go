@@ -10,10 +10,6 @@ import (
 	"github.com/imagesearch/cdnapi/internal/signing"
 )
 
-// keyCacheControl is the gin context key under which a check leaves the Cache-Control of a
-// signed answer for serveContent.
-const keyCacheControl = "handler.cache_control"
-
 // SignedLinks guards the byte routes while reads are private: a request passes only with an
 // exp and sig that sign its method and path (see package signing). The answer it lets through
 // may be cached by the browser alone, and only until the link expires.
@@ -34,15 +30,13 @@ func NewSignedLinks(signer *signing.Signer, now func() time.Time) (*SignedLinks,
 }
 
 // Require is gin middleware: it answers 403 link-expired or bad-signature, or lets the request
-// through with a private Cache-Control that ends when the link does.
+// through. It stores nothing: the handlers read the verified expiry from the query again.
 func (l *SignedLinks) Require(c *gin.Context) {
-	exp, sig := c.Query(signing.ParamExpiry), c.Query(signing.ParamSignature)
-	now := l.now()
-	switch l.signer.Verify(c.Request.Method, c.Request.URL.Path, exp, sig, now) {
+	raw := c.Request.URL.RawQuery
+	exp, _ := queryValue(raw, signing.ParamExpiry)
+	sig, _ := queryValue(raw, signing.ParamSignature)
+	switch l.signer.Verify(c.Request.Method, c.Request.URL.Path, exp, sig, l.now()) {
 	case signing.OK:
-		seconds, _ := strconv.ParseInt(exp, 10, 64) // Verify accepted it: a plain integer
-		left := time.Unix(seconds, 0).Sub(now) / time.Second
-		c.Set(keyCacheControl, CachePrivatePrefix+strconv.FormatInt(int64(left), 10))
 	case signing.Expired:
 		WriteProblem(c, ProblemLinkExpired, "this link has expired; fetch the image's details again for a fresh one")
 	default:
@@ -50,11 +44,37 @@ func (l *SignedLinks) Require(c *gin.Context) {
 	}
 }
 
-// cacheControl is the Cache-Control of an image answer: private until a signed link's expiry,
-// else public and immutable.
-func cacheControl(c *gin.Context) string {
-	if signed := c.GetString(keyCacheControl); signed != "" {
-		return signed
+// expiry is when the link of a request that Require let through expires.
+func (l *SignedLinks) expiry(c *gin.Context) time.Time {
+	exp, _ := queryValue(c.Request.URL.RawQuery, signing.ParamExpiry)
+	seconds, _ := strconv.ParseInt(exp, 10, 64) // Require accepted it: a plain integer
+	return time.Unix(seconds, 0)
+}
+
+// LinkCheck is the middleware the byte routes need: Links.Require while reads are private, nil
+// while they are public.
+func (h *Images) LinkCheck() gin.HandlerFunc {
+	if h.Links == nil {
+		return nil
 	}
-	return CacheImmutable
+	return h.Links.Require
+}
+
+// cacheControl is the Cache-Control of an image answer: while reads are private, private until
+// the link expires (only the browser may keep it, and not past the link); else public and
+// immutable.
+func (h *Images) cacheControl(c *gin.Context) string {
+	if h.Links == nil {
+		return CacheImmutable
+	}
+	left := h.Links.expiry(c).Sub(h.Links.now()) / time.Second
+	return CachePrivatePrefix + strconv.FormatInt(int64(max(left, 0)), 10)
+}
+
+// linkDeadline is when the request's signed link expires; zero while reads are public.
+func (h *Images) linkDeadline(c *gin.Context) time.Time {
+	if h.Links == nil {
+		return time.Time{}
+	}
+	return h.Links.expiry(c)
 }

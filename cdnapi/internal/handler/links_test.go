@@ -2,14 +2,10 @@ package handler_test
 
 import (
 	"bytes"
-	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/gin-gonic/gin"
 
 	"github.com/imagesearch/cdnapi/internal/handler"
 	"github.com/imagesearch/cdnapi/internal/signing"
@@ -21,7 +17,7 @@ const linkSecret = "a-signing-secret-of-at-least-32-characters"
 // linkClock is the time the signed router's check reads: 400 ms into a second.
 var linkClock = time.Unix(1_800_000_000, 400_000_000)
 
-func newSigner(t *testing.T, secret string) *signing.Signer {
+func newSigner(t testing.TB, secret string) *signing.Signer {
 	t.Helper()
 	s, err := signing.New(signing.Config{Secret: secret})
 	if err != nil {
@@ -34,27 +30,21 @@ func newSigner(t *testing.T, secret string) *signing.Signer {
 // mounts them while reads are private, reading linkClock.
 func signedRouter(t *testing.T, store *fakeStore) http.Handler {
 	t.Helper()
-	gin.SetMode(gin.TestMode)
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	images, err := handler.NewImages(store, nil, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
+	return newRouterWith(t, handler.ImagesDeps{Store: store}, newLinks(t))
+}
+
+// newLinks is the signed-link check with linkSecret, reading linkClock.
+func newLinks(t testing.TB) *handler.SignedLinks {
+	t.Helper()
 	links, err := handler.NewSignedLinks(newSigner(t, linkSecret), func() time.Time { return linkClock })
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := gin.New()
-	byteRoutes := r.Group("", links.Require)
-	for _, m := range []string{http.MethodGet, http.MethodHead} {
-		byteRoutes.Handle(m, "/images/:id", images.Original)
-		byteRoutes.Handle(m, "/images/:id/thumb", images.Thumb)
-	}
-	return r
+	return links
 }
 
 // signed is path with a link signed by linkSecret that expires after lifetime from linkClock.
-func signed(t *testing.T, path string, lifetime time.Duration) string {
+func signed(t testing.TB, path string, lifetime time.Duration) string {
 	t.Helper()
 	return path + "?" + newSigner(t, linkSecret).Sign(path, linkClock.Add(lifetime))
 }

@@ -51,9 +51,11 @@ type ProblemCode string
 
 // The problems cdnapi answers.
 const (
-	// ProblemInvalidID (400): the image id is not 64 lowercase hex characters.
+	// ProblemInvalidID (400): the image or variant id is not 64 lowercase hex characters.
 	ProblemInvalidID ProblemCode = "invalid-id"
-	// ProblemNotFound (404): no such original or thumbnail.
+	// ProblemInvalidInput (400): a query parameter has a value the route does not take.
+	ProblemInvalidInput ProblemCode = "invalid-input"
+	// ProblemNotFound (404): no such original, thumbnail or variant.
 	ProblemNotFound ProblemCode = "not-found"
 	// ProblemLinkExpired (403): a correctly signed byte link whose expiry has passed.
 	ProblemLinkExpired ProblemCode = "link-expired"
@@ -76,7 +78,7 @@ const (
 // describe returns the status and title of code; false for an unknown code.
 func (c ProblemCode) describe() (int, string, bool) {
 	switch c {
-	case ProblemInvalidID:
+	case ProblemInvalidID, ProblemInvalidInput:
 		return http.StatusBadRequest, "Invalid request", true
 	case ProblemLinkExpired, ProblemBadSignature:
 		return http.StatusForbidden, "Forbidden", true

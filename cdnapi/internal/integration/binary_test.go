@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imagesearch/cdnapi/internal/invalidate"
 	"github.com/imagesearch/cdnapi/internal/storage"
 )
 
@@ -52,9 +53,9 @@ func buildBinary(t *testing.T) (string, string) {
 	return bin, root
 }
 
-// cdnEnv is the environment of a cdnapi child reading the test MinIO and listening on port,
-// with private reads (the default) checked with signingSecret.
-func cdnEnv(port int, extra ...string) []string {
+// cdnEnv is the environment of a cdnapi child reading the test MinIO and Redis and listening on
+// port, with private reads (the default) checked with signingSecret and its disk cache in diskDir.
+func cdnEnv(port int, diskDir string, extra ...string) []string {
 	env := []string{}
 	for _, kv := range os.Environ() {
 		if !ownSetting(kv) {
@@ -63,13 +64,14 @@ func cdnEnv(port int, extra ...string) []string {
 	}
 	env = append(env, "MINIO__ENDPOINT="+shared.endpoint, "MINIO__ACCESS_KEY="+rootUser,
 		"MINIO__SECRET_KEY="+rootPassword, "MINIO__BUCKET="+bucket, "HTTP__PORT="+strconv.Itoa(port),
-		"SIGNING__SECRET="+signingSecret)
+		"SIGNING__SECRET="+signingSecret, "REDIS__URL="+sharedRedis.url(0), "CACHE__DISK_DIR="+diskDir)
 	return append(env, extra...)
 }
 
 // ownSetting reports whether kv sets one of cdnapi's settings, which the tests choose themselves.
 func ownSetting(kv string) bool {
-	for _, prefix := range []string{"MINIO__", "HTTP__", "CACHE__", "LOG__", "AUTH__", "SIGNING__", "CONF_DIR="} {
+	for _, prefix := range []string{"MINIO__", "HTTP__", "CACHE__", "LOG__", "AUTH__", "SIGNING__", "REDIS__", "CDN__",
+		"CONF_DIR="} {
 		if strings.HasPrefix(kv, prefix) {
 			return true
 		}
@@ -77,46 +79,53 @@ func ownSetting(kv string) bool {
 	return false
 }
 
+// child is a cdnapi process started by a test.
+type child struct {
+	cmd    *exec.Cmd
+	base   string // http://127.0.0.1:port
+	logs   *lockedBuffer
+	exited chan error
+}
+
+// startBinary runs bin from the repo root (which holds conf/) with cdnEnv plus extra, and waits
+// until it answers /healthz; it is killed when the test ends, if still running.
+func startBinary(t *testing.T, bin, root string, extra ...string) *child {
+	t.Helper()
+	port, err := freePort()
+	check(t, err)
+	c := &child{cmd: exec.Command(bin), base: "http://127.0.0.1:" + strconv.Itoa(port), logs: &lockedBuffer{},
+		exited: make(chan error, 1)}
+	c.cmd.Dir = root
+	c.cmd.Env = cdnEnv(port, t.TempDir(), extra...)
+	c.cmd.Stdout, c.cmd.Stderr = c.logs, c.logs
+	check(t, c.cmd.Start())
+	go func() { c.exited <- c.cmd.Wait() }()
+	t.Cleanup(func() { _ = c.cmd.Process.Kill() }) // no-op once it has exited
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(c.base + "/healthz")
+		if err == nil {
+			_ = resp.Body.Close()
+			return c
+		}
+		select {
+		case err := <-c.exited:
+			t.Fatalf("cdnapi exited (%v): %s", err, c.logs.String())
+		case <-time.After(25 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("cdnapi not up within 30s: %s", c.logs.String())
+		}
+	}
+}
+
 func TestBinaryServesAndDrainsOnSIGTERM(t *testing.T) {
 	bin, root := buildBinary(t)
 	mc := adminClient(t)
 	ensureBucket(t, mc)
 	id, data := putRandom(t, mc, 8<<20, storage.OriginalKey, "image/png")
-	port, err := freePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin)
-	cmd.Dir = root // reads conf/common.yaml and conf/cdnapi.yaml from the repo
-	cmd.Env = cdnEnv(port)
-	logs := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill() // no-op once it has exited
-	})
-	base := "http://127.0.0.1:" + strconv.Itoa(port)
-
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(base + "/healthz")
-		if err == nil {
-			_ = resp.Body.Close()
-			break
-		}
-		select {
-		case err := <-exited:
-			t.Fatalf("cdnapi exited (%v): %s", err, logs.String())
-		case <-time.After(25 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("cdnapi not up within 30s: %s", logs.String())
-		}
-	}
+	c := startBinary(t, bin, root)
+	cmd, base, logs, exited := c.cmd, c.base, c.logs, c.exited
 	resp, body := get(t, http.MethodGet, base+"/readyz")
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("readyz = %d %s", resp.StatusCode, body)
@@ -180,7 +189,7 @@ func TestBinaryRejectsInvalidConfig(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cmd := exec.Command(bin)
 			cmd.Dir = root
-			cmd.Env = cdnEnv(8002, tc.extra...)
+			cmd.Env = cdnEnv(8002, t.TempDir(), tc.extra...)
 			out, err := cmd.CombinedOutput()
 			if exitErr, ok := err.(*exec.ExitError); !ok || exitErr.ExitCode() == 0 {
 				t.Fatalf("cdnapi with a bad config: err %v, output %s", err, out)
@@ -190,4 +199,32 @@ func TestBinaryRejectsInvalidConfig(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestBinaryForgetsAnImageDeletedOnRedis(t *testing.T) {
+	bin, root := buildBinary(t)
+	mc := adminClient(t)
+	ensureBucket(t, mc)
+	id, data := putRandom(t, mc, 1<<20, storage.OriginalKey, "image/jpeg")
+	c := startBinary(t, bin, root, "AUTH__PUBLIC_READ=true")
+	rdb := newRedisClient(t)
+	waitUntil(t, 10*time.Second, "cdnapi subscribes", func() bool { return subscribers(t, rdb) >= 1 })
+	url := c.base + "/images/" + id
+	if resp, body := get(t, http.MethodGet, url); resp.StatusCode != http.StatusOK || !bytes.Equal(body, data) {
+		t.Fatalf("GET = %d, %d bytes", resp.StatusCode, len(body))
+	}
+	removeAll(t, mc, storage.OriginalKey(id))
+	if resp, _ := get(t, http.MethodGet, url); resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET after the removal from MinIO = %d, want the disk copy", resp.StatusCode)
+	}
+	check(t, rdb.Publish(t.Context(), invalidate.Channel, id).Err())
+	dropped := `"msg":"image deleted, cache dropped","image_id":"` + id + `","memory_entries":0,"disk_entries":1`
+	waitUntil(t, 10*time.Second, "the deletion is logged", func() bool { return strings.Contains(c.logs.String(), dropped) })
+	resp, body := get(t, http.MethodGet, url)
+	wantProblem(t, resp, body, http.StatusNotFound, "not-found")
+	notFound := `"status":404,"bytes":` // the access line follows within the log's flush interval
+	waitUntil(t, 5*time.Second, "the 404 is logged with the answer's request id", func() bool {
+		out := c.logs.String()
+		return strings.Contains(out, notFound) && strings.Contains(out, `"request_id":"`+resp.Header.Get("X-Request-ID")+`"`)
+	})
 }

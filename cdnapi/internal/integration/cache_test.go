@@ -29,7 +29,8 @@ func metricLine(t *testing.T, baseURL, series string) string {
 
 // TestThumbsAreServedFromTheCache fetches a real thumbnail once, deletes it from MinIO to prove
 // the later answers come from memory, and checks they carry the same bytes and headers and that
-// Range, 304 and HEAD still work; after the TTL the deletion shows (404).
+// Range, 304 and HEAD still work; after the TTL the deletion shows (404). A larger original goes
+// to the disk tier instead.
 func TestThumbsAreServedFromTheCache(t *testing.T) {
 	mc := adminClient(t)
 	ensureBucket(t, mc)
@@ -89,7 +90,7 @@ func TestThumbsAreServedFromTheCache(t *testing.T) {
 		t.Errorf("HEAD = %d, %d body bytes, length %d", resp.StatusCode, len(body), resp.ContentLength)
 	}
 
-	// A 1 MiB original is streamed every time and never enters the cache.
+	// A 1 MiB original is too large for memory: it is fetched once into the disk tier.
 	for range 2 {
 		resp, body = get(t, http.MethodGet, cdn.URL+"/images/"+bigID)
 		if resp.StatusCode != http.StatusOK || !bytes.Equal(body, big) {
@@ -98,9 +99,13 @@ func TestThumbsAreServedFromTheCache(t *testing.T) {
 	}
 	// 1 fill + 3 GETs + 3 Ranges + 1 416 + 2 conditionals + 1 HEAD answered from memory.
 	for series, want := range map[string]string{
-		"cdnapi_cache_hits_total":   "10",
-		"cdnapi_cache_misses_total": "3",
-		"cdnapi_cache_entries":      "1",
+		`cdnapi_cache_hits_total{tier="memory"}`:   "10",
+		`cdnapi_cache_misses_total{tier="memory"}`: "3",
+		`cdnapi_cache_entries{tier="memory"}`:      "1",
+		`cdnapi_cache_hits_total{tier="disk"}`:     "1",
+		`cdnapi_cache_misses_total{tier="disk"}`:   "2", // the thumbnail's first lookup went on to disk too
+		`cdnapi_cache_entries{tier="disk"}`:        "1",
+		`cdnapi_cache_bytes{tier="disk"}`:          "1.048576e+06",
 	} {
 		if got := metricLine(t, cdn.URL, series); got != want {
 			t.Errorf("%s = %q, want %s", series, got, want)
@@ -111,7 +116,7 @@ func TestThumbsAreServedFromTheCache(t *testing.T) {
 	clk.Advance(cache.NewDefaultConfig().TTL)
 	resp, body = get(t, http.MethodGet, url)
 	wantProblem(t, resp, body, http.StatusNotFound, "not-found")
-	if got := metricLine(t, cdn.URL, `cdnapi_cache_evictions_total{reason="expired"}`); got != "1" {
+	if got := metricLine(t, cdn.URL, `cdnapi_cache_evictions_total{reason="expired",tier="memory"}`); got != "1" {
 		t.Errorf("expired evictions = %q, want 1", got)
 	}
 }

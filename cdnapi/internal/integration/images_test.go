@@ -4,70 +4,17 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"mime"
 	"mime/multipart"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/imagesearch/cdnapi/internal/cache"
 	"github.com/imagesearch/cdnapi/internal/handler"
-	"github.com/imagesearch/cdnapi/internal/server"
 	"github.com/imagesearch/cdnapi/internal/storage"
 )
-
-// newCDN serves the full cdnapi router over real loopback HTTP, reading endpoint/bucketName,
-// with the default object cache, as in production.
-func newCDN(t *testing.T, endpoint, bucketName string) *httptest.Server {
-	t.Helper()
-	return newCDNWithCache(t, endpoint, bucketName, cache.NewDefaultConfig(), nil)
-}
-
-// newCDNWithCache is newCDN with a given cache configuration and clock (nil: time.Now).
-func newCDNWithCache(t *testing.T, endpoint, bucketName string, cacheCfg cache.Config, now func() time.Time) *httptest.Server {
-	t.Helper()
-	return newCDNServer(t, endpoint, bucketName, cacheCfg, now, nil)
-}
-
-// newCDNServer is newCDNWithCache with the byte routes behind links (nil: public reads).
-func newCDNServer(t *testing.T, endpoint, bucketName string, cacheCfg cache.Config, now func() time.Time,
-	links *handler.SignedLinks) *httptest.Server {
-	t.Helper()
-	cfg := storage.NewDefaultConfig()
-	cfg.Endpoint, cfg.AccessKey, cfg.SecretKey, cfg.Bucket = endpoint, rootUser, rootPassword, bucketName
-	store, err := storage.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	objects, err := cache.New(cacheCfg, cache.Deps{Now: now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	images, err := handler.NewImages(store, objects, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	health, err := handler.NewHealth(store, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(server.NewDefaultConfig(), server.Deps{
-		Images: images, Health: health, Links: links, Logger: logger, Collectors: []prometheus.Collector{objects},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(ts.Close)
-	return ts
-}
 
 // get sends method to url with header pairs and returns the response and its whole body.
 func get(t *testing.T, method, url string, headers ...string) (*http.Response, []byte) {

@@ -44,11 +44,16 @@ func TestMain(m *testing.M) {
 	os.Exit(runTests(m))
 }
 
-// runTests starts MinIO, runs the tests and stops MinIO by PID, whatever happens.
+// runTests starts MinIO and Redis, runs the tests and stops both by PID, whatever happens.
 func runTests(m *testing.M) int {
 	bin, err := minioBinary()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "FAIL: integration tests need a MinIO server binary: %v\n", err)
+		return 1
+	}
+	redisBin, err := redisBinary()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "FAIL: integration tests need a Redis server binary: %v\n", err)
 		return 1
 	}
 	dir, err := os.MkdirTemp("", "cdnapi-minio-")
@@ -64,6 +69,13 @@ func runTests(m *testing.M) int {
 	}
 	defer srv.stop()
 	shared = srv
+	redisSrv, err := startRedis(redisBin, dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "FAIL: start Redis:", err)
+		return 1
+	}
+	defer func() { sharedRedis.stop() }() // a test may have restarted it
+	sharedRedis = redisSrv
 	return m.Run()
 }
 

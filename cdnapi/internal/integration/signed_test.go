@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imagesearch/cdnapi/internal/cache"
 	"github.com/imagesearch/cdnapi/internal/handler"
 	"github.com/imagesearch/cdnapi/internal/signing"
 	"github.com/imagesearch/cdnapi/internal/storage"
@@ -33,7 +32,7 @@ func newPrivateCDN(t *testing.T) (string, *signing.Signer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newCDNServer(t, shared.endpoint, bucket, cache.NewDefaultConfig(), nil, links).URL, signer
+	return newCDNServer(t, cdnOptions{endpoint: shared.endpoint, bucket: bucket, links: links}).URL, signer
 }
 
 func TestPrivateReadsServeOnlySignedLinksFromMinIO(t *testing.T) {

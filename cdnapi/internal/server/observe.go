@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -9,6 +10,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/imagesearch/cdnapi/internal/handler"
+	"github.com/imagesearch/cdnapi/internal/logging"
 )
 
 // RouteUnmatched is the route label of requests that matched no route.
@@ -56,9 +60,20 @@ func methodLabel(method string) string {
 	return "OTHER"
 }
 
-// accessLog records every request in the metrics and as one slog JSON line
-// (method, route, path, status, bytes, duration_ms, remote). Probes and /metrics log at debug.
-func accessLog(logger *slog.Logger, m *metrics) gin.HandlerFunc {
+// requestID gives every request an id: the client's X-Request-ID when it is well formed (Nginx
+// sets one), else a new one; it is echoed in the answer and logged by accessLog.
+func requestID(c *gin.Context) {
+	id := c.GetHeader(handler.HeaderRequestID)
+	if !handler.ValidRequestID(id) {
+		id = handler.NewRequestID()
+	}
+	c.Writer.Header().Set(handler.HeaderRequestID, id)
+}
+
+// accessLog records every request in the metrics and as one JSON line (method, route, path,
+// status, bytes, duration_ms, remote, request_id) written to out through logging.Line, at info
+// level, or debug for the probes and /metrics, when logger has that level enabled.
+func accessLog(logger *slog.Logger, out io.Writer, m *metrics) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
@@ -70,7 +85,7 @@ func accessLog(logger *slog.Logger, m *metrics) gin.HandlerFunc {
 		}
 		method := methodLabel(c.Request.Method)
 		status := c.Writer.Status()
-		size := max(c.Writer.Size(), 0)
+		size := handler.BodyBytes(c)
 
 		m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
 		m.bytes.WithLabelValues(route).Add(float64(size))
@@ -81,16 +96,12 @@ func accessLog(logger *slog.Logger, m *metrics) gin.HandlerFunc {
 			level = slog.LevelDebug
 		}
 		if !logger.Enabled(c.Request.Context(), level) {
-			return // spare building the attributes (ClientIP parses headers) of a dropped line
+			return // spare building the line (ClientIP parses headers) of a dropped one
 		}
-		logger.LogAttrs(c.Request.Context(), level, "request",
-			slog.String("method", c.Request.Method),
-			slog.String("route", route),
-			slog.String("path", c.Request.URL.Path),
-			slog.Int("status", status),
-			slog.Int("bytes", size),
-			slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
-			slog.String("remote", c.ClientIP()),
-		)
+		_ = logging.NewLine(start.Add(elapsed), level, "request").
+			Str("method", c.Request.Method).Str("route", route).Str("path", c.Request.URL.Path).
+			Int("status", int64(status)).Int("bytes", size).Millis("duration_ms", elapsed).
+			Str("remote", c.ClientIP()).Str("request_id", handler.RequestID(c)).
+			Write(out)
 	}
 }

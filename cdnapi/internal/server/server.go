@@ -25,6 +25,8 @@ const (
 	RouteOriginal = "/images/:" + handler.ParamID
 	// RouteThumb serves an image's WebP thumbnail.
 	RouteThumb = "/images/:" + handler.ParamID + "/thumb"
+	// RouteVariant serves one rendered variant of an image.
+	RouteVariant = "/images/:" + handler.ParamID + "/variants/:" + handler.ParamVariant
 	// RouteHealthz is the liveness probe.
 	RouteHealthz = "/healthz"
 	// RouteReadyz is the readiness probe.
@@ -39,10 +41,10 @@ type Deps struct {
 	Images *handler.Images
 	// Health answers the probes.
 	Health *handler.Health
-	// Links guards every byte route while reads are private; nil leaves them public.
-	Links *handler.SignedLinks
-	// Logger receives access logs and server errors.
+	// Logger receives server errors, and decides whether access lines are written.
 	Logger *slog.Logger
+	// AccessLog receives the access lines: the writer under Logger's handler.
+	AccessLog io.Writer
 	// Collectors are extra metrics served on /metrics, such as the object cache's; optional.
 	Collectors []prometheus.Collector
 }
@@ -55,15 +57,16 @@ type Server struct {
 	logger  *slog.Logger
 }
 
-// New builds the router (routes, 404/405 problems, access log, metrics, panic recovery, the
-// signed-link check on the byte routes when deps.Links is set; the probes and /metrics stay open)
+// New builds the router (routes, 404/405 problems, request id, access log, metrics, panic
+// recovery, the signed-link check on the byte routes while deps.Images reads privately; the probes and
+// /metrics stay open)
 // and the http.Server with cfg's timeouts. It does not listen yet.
 func New(cfg Config, deps Deps) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if deps.Images == nil || deps.Health == nil || deps.Logger == nil {
-		return nil, errors.New("server: Images, Health and Logger are required")
+	if deps.Images == nil || deps.Health == nil || deps.Logger == nil || deps.AccessLog == nil {
+		return nil, errors.New("server: Images, Health, Logger and AccessLog are required")
 	}
 	registry := prometheus.NewRegistry()
 	m, err := newMetrics(registry)
@@ -93,7 +96,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("http.trusted_proxies: %w", err)
 	}
-	engine.Use(accessLog(deps.Logger, m), recovery(deps.Logger))
+	engine.Use(requestID, accessLog(deps.Logger, deps.AccessLog, m), recovery(deps.Logger))
 	engine.NoRoute(func(c *gin.Context) {
 		handler.WriteProblem(c, handler.ProblemRouteNotFound, "no route for "+c.Request.URL.Path)
 	})
@@ -102,12 +105,13 @@ func New(cfg Config, deps Deps) (*Server, error) {
 			c.Request.Method+" is not allowed on "+c.Request.URL.Path)
 	})
 	byteRoutes := engine.Group("")
-	if deps.Links != nil {
-		byteRoutes.Use(deps.Links.Require)
+	if check := deps.Images.LinkCheck(); check != nil {
+		byteRoutes.Use(check)
 	}
 	for _, method := range []string{http.MethodGet, http.MethodHead} {
 		byteRoutes.Handle(method, RouteOriginal, deps.Images.Original)
 		byteRoutes.Handle(method, RouteThumb, deps.Images.Thumb)
+		byteRoutes.Handle(method, RouteVariant, deps.Images.Variant)
 	}
 	engine.GET(RouteHealthz, deps.Health.Live)
 	engine.GET(RouteReadyz, deps.Health.Ready)
@@ -121,6 +125,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		WriteTimeout:      cfg.WriteTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(deps.Logger.Handler(), slog.LevelWarn),
+		ConnContext:       handler.WithConn,
 	}
 	return &Server{cfg: cfg, engine: engine, httpSrv: httpSrv, logger: deps.Logger}, nil
 }

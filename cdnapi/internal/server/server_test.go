@@ -35,6 +35,14 @@ func (memStore) GetObject(_ context.Context, key string) (*storage.Object, error
 	return &storage.Object{Body: nopCloser{bytes.NewReader([]byte("hello"))}, Size: 5, ContentType: "image/png"}, nil
 }
 
+func (m memStore) StatObject(ctx context.Context, key string) (storage.Info, error) {
+	obj, err := m.GetObject(ctx, key)
+	if err != nil {
+		return storage.Info{}, err
+	}
+	return storage.Info{Size: obj.Size, ContentType: obj.ContentType}, nil
+}
+
 func (memStore) Ready(context.Context) error { return nil }
 
 type nopCloser struct{ io.ReadSeeker }
@@ -72,7 +80,7 @@ func newTestServerWithLinks(t *testing.T, logs io.Writer, links *handler.SignedL
 	if err != nil {
 		t.Fatal(err)
 	}
-	images, err := handler.NewImages(memStore{}, objects, logger)
+	images, err := handler.NewImages(handler.ImagesDeps{Store: memStore{}, Memory: objects, Links: links, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +89,7 @@ func newTestServerWithLinks(t *testing.T, logs io.Writer, links *handler.SignedL
 		t.Fatal(err)
 	}
 	srv, err := New(NewDefaultConfig(), Deps{
-		Images: images, Health: health, Links: links, Logger: logger, Collectors: []prometheus.Collector{objects},
+		Images: images, Health: health, Logger: logger, AccessLog: logs, Collectors: []prometheus.Collector{objects},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -122,6 +130,18 @@ func TestUnknownRouteIs404Problem(t *testing.T) {
 	}
 }
 
+func TestVariantRouteIsServed(t *testing.T) {
+	h := newTestServer(t, io.Discard).Handler()
+	rec := serve(h, http.MethodGet, "/images/"+testID+"/variants/"+testID)
+	if p := problemOf(t, rec); rec.Code != http.StatusNotFound || p.Type != "urn:imagesearch:problem:not-found" {
+		t.Errorf("missing variant = %d %+v, want the handler's 404, not an unknown route", rec.Code, p)
+	}
+	rec = serve(h, http.MethodGet, "/images/"+testID+"/variants/nope")
+	if p := problemOf(t, rec); rec.Code != http.StatusBadRequest || p.Type != "urn:imagesearch:problem:invalid-id" {
+		t.Errorf("malformed variant id = %d %+v", rec.Code, p)
+	}
+}
+
 func TestWrongMethodIs405Problem(t *testing.T) {
 	h := newTestServer(t, io.Discard).Handler()
 	rec := serve(h, http.MethodDelete, "/images/"+testID)
@@ -150,7 +170,8 @@ func TestPrivateReadsGuardEveryByteRouteButNotTheProbes(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := newTestServerWithLinks(t, io.Discard, links).Handler()
-	for _, path := range []string{"/images/" + testID, "/images/" + testID + "/thumb"} {
+	for _, path := range []string{"/images/" + testID, "/images/" + testID + "/thumb",
+		"/images/" + testID + "/variants/" + testID, "/images/" + testID + "?redirect=storage"} {
 		rec := serve(h, http.MethodGet, path)
 		if p := problemOf(t, rec); rec.Code != http.StatusForbidden || p.Type != "urn:imagesearch:problem:bad-signature" {
 			t.Errorf("unsigned GET %s = %d %+v", path, rec.Code, p)
@@ -185,11 +206,11 @@ func TestMetricsCountRequests(t *testing.T) {
 	body := rec.Body.String()
 	for _, want := range []string{
 		`cdnapi_http_requests_total{method="GET",route="/images/:id",status="200"} 2`,
-		`cdnapi_cache_hits_total 1`,
-		`cdnapi_cache_misses_total 2`,
-		`cdnapi_cache_entries 1`,
-		`cdnapi_cache_bytes 335`, // 5 bytes + the 74-byte key + cache.EntryOverhead
-		`cdnapi_cache_evictions_total{reason="capacity"} 0`,
+		`cdnapi_cache_hits_total{tier="memory"} 1`,
+		`cdnapi_cache_misses_total{tier="memory"} 2`,
+		`cdnapi_cache_entries{tier="memory"} 1`,
+		`cdnapi_cache_bytes{tier="memory"} 335`, // 5 bytes + the 74-byte key + cache.EntryOverhead
+		`cdnapi_cache_evictions_total{reason="capacity",tier="memory"} 0`,
 		`cdnapi_http_requests_total{method="GET",route="/images/:id",status="404"} 1`,
 		`cdnapi_http_requests_total{method="GET",route="unmatched",status="404"} 1`,
 		`cdnapi_http_response_bytes_total{route="/images/:id"}`,

@@ -124,3 +124,20 @@ func TestConfigWantsAtLeast32Characters(t *testing.T) {
 		t.Errorf("New refused a 32-character secret: %v", err)
 	}
 }
+
+func BenchmarkVerify(b *testing.B) {
+	s, err := signing.New(signing.Config{Secret: "a-signing-secret-of-at-least-32-characters"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	path := "/images/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08/thumb"
+	now := time.Unix(1_800_000_000, 0)
+	query := s.Sign(path, now.Add(time.Hour))
+	exp, sig := query[len("exp="):strings.Index(query, "&")], query[strings.Index(query, "sig=")+len("sig="):]
+	b.ReportAllocs()
+	for b.Loop() {
+		if s.Verify("GET", path, exp, sig, now) != signing.OK {
+			b.Fatal("not OK")
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -14,6 +15,9 @@ import (
 type Config struct {
 	// Endpoint is the MinIO address as host:port, without a scheme.
 	Endpoint string `yaml:"endpoint"`
+	// PublicEndpoint is the MinIO base URL clients can reach (http://files.example.com), named
+	// by presigned URLs; empty means Endpoint, with the scheme Secure selects.
+	PublicEndpoint string `yaml:"public_endpoint"`
 	// AccessKey is the MinIO access key (user).
 	AccessKey string `yaml:"access_key"`
 	// SecretKey is the MinIO secret key (password).
@@ -59,6 +63,9 @@ func (c Config) Validate() error {
 	} else if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
 		errs = append(errs, fmt.Errorf("minio.endpoint %q: port must be 1..65535", c.Endpoint))
 	}
+	if err := validPublicEndpoint(c.PublicEndpoint); err != nil {
+		errs = append(errs, err)
+	}
 	if c.AccessKey == "" {
 		errs = append(errs, errors.New("minio.access_key must not be empty"))
 	}
@@ -81,4 +88,17 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("minio.ready_timeout must be positive"))
 	}
 	return errors.Join(errs...)
+}
+
+// validPublicEndpoint accepts "" or an http(s) URL of a host alone: MinIO takes no path prefix.
+func validPublicEndpoint(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("minio.public_endpoint %q: want an http(s) URL of a host, such as http://files.example.com", raw)
+	}
+	return nil
 }

@@ -7,18 +7,10 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 )
-
-func TestKeys(t *testing.T) {
-	if got := OriginalKey("ab"); got != "originals/ab" {
-		t.Errorf("OriginalKey = %q", got)
-	}
-	if got := ThumbKey("ab"); got != "thumbs/ab.webp" {
-		t.Errorf("ThumbKey = %q", got)
-	}
-}
 
 func TestClassify(t *testing.T) {
 	notFound := minio.ErrorResponse{Code: minio.NoSuchKey, StatusCode: 404}
@@ -82,5 +74,49 @@ func TestObjectStreamSeekNeedsNoRequest(t *testing.T) {
 	}
 	if err := s.Close(); err != nil {
 		t.Errorf("Close = %v", err)
+	}
+}
+
+func TestPublicEndpointMustBeAURLOfAHost(t *testing.T) {
+	for _, ok := range []string{"", "http://files.example.com", "https://files.example.com:8443/", "http://127.0.0.1:9000"} {
+		cfg := NewDefaultConfig()
+		cfg.PublicEndpoint = ok
+		if err := cfg.Validate(); err != nil {
+			t.Errorf("public_endpoint %q refused: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"files.example.com", "ftp://files.example.com", "http://", "http://h/prefix",
+		"http://user:pw@h", "http://h?x=1", "http://h#f"} {
+		cfg := NewDefaultConfig()
+		cfg.PublicEndpoint = bad
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "minio.public_endpoint") {
+			t.Errorf("public_endpoint %q: Validate() = %v, want a minio.public_endpoint error", bad, err)
+		}
+	}
+}
+
+func TestPresignNamesThePublicEndpoint(t *testing.T) {
+	cfg := NewDefaultConfig()
+	cfg.PublicEndpoint = "https://files.example.com"
+	client, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := client.PresignGet(t.Context(), OriginalKey(testID), 90*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	if u.Scheme != "https" || u.Host != "files.example.com" || u.Path != "/images/"+OriginalKey(testID) ||
+		q.Get("X-Amz-Expires") != "90" || q.Get("X-Amz-Signature") == "" {
+		t.Errorf("presigned URL = %s", u)
+	}
+	cfg.PublicEndpoint = ""
+	client, err = New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u, err = client.PresignGet(t.Context(), OriginalKey(testID), time.Minute); err != nil || u.Host != cfg.Endpoint || u.Scheme != "http" {
+		t.Errorf("presigned URL without a public endpoint = %v, %v; want on %s", u, err, cfg.Endpoint)
 	}
 }

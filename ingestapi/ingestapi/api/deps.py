@@ -9,7 +9,9 @@ from ingestapi.container import Container
 from ingestapi.service.fetch import UrlFetcher
 from ingestapi.service.images import ImageService
 from ingestapi.service.ingest import IngestService
+from ingestapi.service.variants import VariantService
 from ingestapi.service.verify import LibraryChecker
+from shared.links import Links
 
 
 def _container(request: Request) -> Container:
@@ -34,6 +36,14 @@ def _checker(request: Request) -> LibraryChecker:
     return _container(request).checker()
 
 
+def _variants(request: Request) -> VariantService:
+    return _container(request).variant_service()
+
+
+def _links(request: Request) -> Links:
+    return _container(request).links()
+
+
 def _settings(request: Request) -> IngestSettings:
     return _container(request).settings()
 
@@ -42,4 +52,6 @@ IngestDep = Annotated[IngestService, Depends(_ingest)]
 FetcherDep = Annotated[UrlFetcher, Depends(_fetcher)]
 ImagesDep = Annotated[ImageService, Depends(_images)]
 CheckerDep = Annotated[LibraryChecker, Depends(_checker)]
+VariantsDep = Annotated[VariantService, Depends(_variants)]
+LinksDep = Annotated[Links, Depends(_links)]
 SettingsDep = Annotated[IngestSettings, Depends(_settings)]

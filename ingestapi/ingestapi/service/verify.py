@@ -12,8 +12,9 @@ What ``--repair`` does, kind by kind (the bytes in ``originals/`` are the truth)
 | index-without-bytes | an index row whose original is gone | drop the row (index and catalog) |
 | catalog-without-bytes | a catalog row whose original is gone | drop the row |
 | missing-thumbnail | catalogued, original present, no thumbnail | render it again |
+| missing-phash | catalogued, original present, no perceptual hash | compute it from the original |
 | missing-index-row | catalogued, original present, not searchable | ingest the original again |
-| missing-catalog-row | indexed and present, not catalogued | catalogue the index row |
+| missing-catalog-row | indexed and present, not catalogued | catalogue the index row, hash it |
 | orphan-original | bytes that nothing names | ingest them |
 | stranded-staging | an upload no job will finish | queue it, or drop it if already done |
 """
@@ -29,8 +30,9 @@ from shared.catalog.jobs import JobStore
 from shared.config import ImageLimits
 from shared.domain import original_key, staging_key, thumb_key
 from shared.errors import ImageNotFound, InvalidImage, ObjectNotFound
-from shared.imaging import decode_image, make_thumbnail
+from shared.imaging import DecodedImage, decode_image, make_thumbnail
 from shared.logging import get_logger
+from shared.phash import perceptual_hash
 from shared.storage import ObjectStore
 from shared.vectors import VectorStore
 
@@ -66,6 +68,7 @@ class _Sides:
     thumbs: set[str]
     staging: set[str]
     busy: set[str]
+    unhashed: set[str]
 
 
 def _suffix_ids(keys: set[str], prefix: str, suffix: str = "") -> set[str]:
@@ -124,6 +127,7 @@ class LibraryChecker:
             thumbs=_suffix_ids(set(self._objects.keys("thumbs/")), "thumbs/", ".webp"),
             staging=_suffix_ids(set(self._objects.keys("staging/")), "staging/"),
             busy=self._jobs.busy_image_ids(),
+            unhashed=self._images.unhashed_ids(),
         )
 
     def _candidates(self, s: _Sides) -> list[Problem]:
@@ -139,6 +143,10 @@ class LibraryChecker:
         found += [
             Problem("missing-thumbnail", i, "no thumbnail")
             for i in sorted((s.catalog & s.originals) - s.thumbs - s.busy)
+        ]
+        found += [
+            Problem("missing-phash", i, "no perceptual hash (duplicate search misses it)")
+            for i in sorted((s.catalog & s.originals & s.unhashed) - s.busy)
         ]
         found += [
             Problem("missing-index-row", i, "catalogued, but not searchable")
@@ -172,6 +180,7 @@ class LibraryChecker:
             "missing-thumbnail": in_catalog
             and has_original
             and not self._objects.exists(thumb_key(image_id)),
+            "missing-phash": in_catalog and has_original and self._unhashed(image_id),
             "missing-index-row": in_catalog and has_original and not in_index,
             "missing-catalog-row": in_index and has_original and not in_catalog,
             "orphan-original": has_original and not in_catalog and not in_index,
@@ -187,10 +196,13 @@ class LibraryChecker:
             self._objects.delete(thumb_key(image_id))
         elif kind == "missing-thumbnail":
             self._render_thumbnail(image_id)
+        elif kind == "missing-phash":
+            self._hash(image_id)
         elif kind in ("missing-index-row", "orphan-original"):
             self._ingest_again(image_id)
         elif kind == "missing-catalog-row":
             self._images.add(self._vectors.get([image_id], strong=True))
+            self._hash(image_id)  # the index keeps no perceptual hash
         elif kind == "stranded-staging":
             if self._images.existing_ids([image_id]) and self._vectors.existing_ids([image_id]):
                 self._objects.delete(staging_key(image_id))
@@ -199,13 +211,24 @@ class LibraryChecker:
         problem.repaired = True
 
     def _render_thumbnail(self, image_id: str) -> None:
+        if decoded := self._decoded_original(image_id):
+            self._objects.put(thumb_key(image_id), make_thumbnail(decoded.image), "image/webp")
+
+    def _hash(self, image_id: str) -> None:
+        if decoded := self._decoded_original(image_id):
+            self._images.set_phash(image_id, perceptual_hash(decoded.image))
+
+    def _decoded_original(self, image_id: str) -> DecodedImage | None:
         try:
-            decoded = decode_image(
-                self._objects.get(original_key(image_id)), self._limits.max_pixels
-            )
+            return decode_image(self._objects.get(original_key(image_id)), self._limits.max_pixels)
         except (InvalidImage, ObjectNotFound):
-            return
-        self._objects.put(thumb_key(image_id), make_thumbnail(decoded.image), "image/webp")
+            return None
+
+    def _unhashed(self, image_id: str) -> bool:
+        try:
+            return self._images.get(image_id).phash is None
+        except ImageNotFound:
+            return False
 
     def _ingest_again(self, image_id: str) -> None:
         """Stage the original again and queue a job: the worker rebuilds what is missing and

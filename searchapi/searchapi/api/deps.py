@@ -1,4 +1,5 @@
-"""Annotated dependencies: the search service from the container, and shared query parameters."""
+"""Annotated dependencies: the search service from the container, and shared query parameters
+(a search's page: limit, offset, the ``min_score`` floor, ``only_matches``)."""
 
 from typing import Annotated
 
@@ -6,12 +7,15 @@ from fastapi import Depends, Query, Request
 
 from searchapi.config import SearchSettings
 from searchapi.container import Container
+from searchapi.service.cutoff import Page
+from searchapi.service.duplicates import DuplicateService
 from searchapi.service.library import LibraryService
-from searchapi.service.links import Links
 from searchapi.service.search import SearchService
+from searchapi.service.variants import VariantService
 from shared.domain import SearchFilters, check_source, normalise_tags
 from shared.errors import InvalidInput
 from shared.imaging import MIME_TYPES
+from shared.links import Links
 
 _FORMAT_ALIASES = {"JPG": "JPEG", "TIF": "TIFF"}
 
@@ -26,12 +30,20 @@ def _service(request: Request) -> SearchService:
     return _container(request).search()
 
 
+def _duplicates(request: Request) -> DuplicateService:
+    return _container(request).duplicates()
+
+
 def _library(request: Request) -> LibraryService:
     return _container(request).library()
 
 
 def _links(request: Request) -> Links:
     return _container(request).links()
+
+
+def _variants(request: Request) -> VariantService:
+    return _container(request).variant_service()
 
 
 def _settings(request: Request) -> SearchSettings:
@@ -63,19 +75,26 @@ def _page(
     request: Request,
     limit: Annotated[int, Query(ge=1, description="results per page")] = 20,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> tuple[int, int]:
+    min_score: Annotated[
+        float | None, Query(ge=-1, le=1, description="drop hits scoring below")
+    ] = None,
+    only_matches: Annotated[
+        bool, Query(description="only the matches, no weaker hits after them")
+    ] = False,
+) -> Page:
     options = _settings(request).search
     if limit > options.max_limit:
         raise InvalidInput(f"limit must be at most {options.max_limit}")
     if offset > options.max_offset:
         raise InvalidInput(f"offset must be at most {options.max_offset}")
-    return limit, offset
+    return Page(limit, offset, min_score, only_matches)
 
 
 ServiceDep = Annotated[SearchService, Depends(_service)]
 LibraryDep = Annotated[LibraryService, Depends(_library)]
+DuplicatesDep = Annotated[DuplicateService, Depends(_duplicates)]
 LinksDep = Annotated[Links, Depends(_links)]
+VariantsDep = Annotated[VariantService, Depends(_variants)]
 SettingsDep = Annotated[SearchSettings, Depends(_settings)]
 FiltersDep = Annotated[SearchFilters, Depends(_filters)]
-PageDep = Annotated[tuple[int, int], Depends(_page)]
-MinScore = Annotated[float | None, Query(ge=-1, le=1, description="drop hits scoring below")]
+PageDep = Annotated[Page, Depends(_page)]

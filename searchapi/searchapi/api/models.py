@@ -5,8 +5,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from searchapi.service.links import Links
-from shared.domain import Hit, ImageRecord
+from searchapi.service.cutoff import Page, Ranked, Ranking
+from shared.domain import ImageRecord
+from shared.links import Links
 
 
 class ImageOut(BaseModel):
@@ -45,10 +46,14 @@ class ImageOut(BaseModel):
 
 class HitOut(ImageOut):
     score: float = Field(description="cosine similarity, higher is closer")
+    match: bool = Field(description="a match for the query; false: a weaker hit after the matches")
 
     @classmethod
-    def of_hit(cls, hit: Hit, links: Links) -> "HitOut":
-        return cls(**ImageOut.of(hit.record, links).model_dump(), score=round(hit.score, 6))
+    def of_hit(cls, ranked: Ranked, links: Links) -> "HitOut":
+        score = round(ranked.hit.score, 6)
+        return cls(
+            **ImageOut.of(ranked.hit.record, links).model_dump(), score=score, match=ranked.match
+        )
 
 
 class ModelOut(BaseModel):
@@ -62,23 +67,27 @@ class SearchResponse(BaseModel):
     limit: int
     offset: int
     model: ModelOut
-    results: list[HitOut]
+    matches: int = Field(description="hits that match the query, on every page")
+    results: list[HitOut] = Field(
+        description="this page of the ranking: every match, then at most `limit` weaker hits"
+    )
 
     @classmethod
     def build(
         cls,
         model: dict[str, Any],
         query: str | None,
-        page: tuple[int, int],
-        hits: list[Hit],
+        page: Page,
+        ranking: Ranking,
         links: Links,
     ) -> "SearchResponse":
         return cls(
             query=query,
-            limit=page[0],
-            offset=page[1],
+            limit=page.limit,
+            offset=page.offset,
             model=ModelOut(**model),
-            results=[HitOut.of_hit(hit, links) for hit in hits],
+            matches=ranking.matches,
+            results=[HitOut.of_hit(ranked, links) for ranked in ranking.hits],
         )
 
 

@@ -1,14 +1,19 @@
-"""Search: text, an uploaded image or an indexed image in; ranked, described hits out."""
+"""Search: text, an uploaded image or an indexed image in; ranked, described hits out.
+
+``cutoff`` decides which hits are matches; the count of matches is the same on every page (it
+never depends on how far a page reaches, up to the configured pool).
+"""
 
 from __future__ import annotations
-
-import time
 
 import numpy as np
 from prometheus_client import CollectorRegistry, Histogram
 
+from searchapi.config import CutoffOptions
+from searchapi.service.background import LibraryBackground
+from searchapi.service.cutoff import Page, Ranking, count_matches, rank, threshold
 from searchapi.service.text_cache import TextEmbeddingCache
-from shared.domain import Hit, ImageRecord, SearchFilters, check_image_id
+from shared.domain import ImageRecord, SearchFilters, check_image_id
 from shared.embedding import TINY_MODEL, ClipEmbedder
 from shared.errors import ImageNotFound, InvalidInput
 from shared.imaging import decode_image, inspect_image
@@ -25,9 +30,13 @@ class SearchService:
         max_query_chars: int,
         max_pixels: int,
         registry: CollectorRegistry,
+        background: LibraryBackground,
+        cutoff: CutoffOptions,
     ) -> None:
         self._embedder = embedder
         self._vectors = vectors
+        self._background = background
+        self._cutoff = cutoff
         self._max_query_chars = max_query_chars
         self._max_pixels = max_pixels
         self._texts = TextEmbeddingCache(
@@ -46,9 +55,7 @@ class SearchService:
             "demo": identity.name == TINY_MODEL,
         }
 
-    def by_text(
-        self, text: str, limit: int, offset: int, min_score: float | None, filters: SearchFilters
-    ) -> list[Hit]:
+    def by_text(self, text: str, page: Page, filters: SearchFilters) -> Ranking:
         text = text.strip()
         if not text:
             raise InvalidInput("the search text is empty")
@@ -56,28 +63,21 @@ class SearchService:
             raise InvalidInput(f"the search text is longer than {self._max_query_chars} characters")
         with self._stage_seconds.labels("embed_text").time():
             vector = self._texts.get(text)
-        return self._search(vector, limit, offset, min_score, filters)
+        return self._search(vector, page, filters)
 
-    def by_image(
-        self,
-        upload: ReceivedFile,
-        limit: int,
-        offset: int,
-        min_score: float | None,
-        filters: SearchFilters,
-    ) -> list[Hit]:
+    def by_image(self, upload: ReceivedFile, page: Page, filters: SearchFilters) -> Ranking:
         upload.check_size()
         inspect_image(upload.file, self._max_pixels)
         with self._stage_seconds.labels("embed_image").time():
             decoded = decode_image(upload.file.read(), self._max_pixels)
             vector = self._embedder.embed_images([decoded.image])[0]
-        return self._search(vector, limit, offset, min_score, filters)
+        return self._search(vector, page, filters)
 
-    def similar(self, image_id: str, limit: int, offset: int, min_score: float | None) -> list[Hit]:
+    def similar(self, image_id: str, page: Page) -> Ranking:
         """Neighbours of an indexed image; the image itself is never among them."""
         record = self._record(image_id, with_vector=True)
         assert record.embedding is not None
-        return self._search(record.embedding, limit, offset, min_score, SearchFilters(), image_id)
+        return self._search(record.embedding, page, SearchFilters(), image_id)
 
     def _record(self, image_id: str, with_vector: bool) -> ImageRecord:
         check_image_id(image_id)
@@ -87,15 +87,24 @@ class SearchService:
         return found[0]
 
     def _search(
-        self,
-        vector: np.ndarray,
-        limit: int,
-        offset: int,
-        min_score: float | None,
-        filters: SearchFilters,
-        exclude: str | None = None,
-    ) -> list[Hit]:
-        started = time.perf_counter()
-        hits = self._vectors.search(vector, limit, offset, filters, min_score, exclude)
-        self._stage_seconds.labels("milvus").observe(time.perf_counter() - started)
-        return hits
+        self, vector: np.ndarray, page: Page, filters: SearchFilters, exclude: str | None = None
+    ) -> Ranking:
+        reach = page.offset + page.limit
+        with self._stage_seconds.labels("milvus").time():
+            hits = self._vectors.search(vector, reach, 0, filters, None, exclude)
+        if not hits:
+            return Ranking(0, [])
+        with self._stage_seconds.labels("cutoff").time():
+            background = self._background.scores(vector)
+            if not len(background):  # sampled before any picture came: the candidates stand in
+                background = np.array(self._pool(vector, reach, filters, exclude))
+            line = threshold(hits[0].score, background, self._cutoff.ratio)
+            scores = [hit.score for hit in hits]
+            if len(hits) == reach and hits[-1].score >= line:  # matches beyond the page
+                scores = self._pool(vector, reach, filters, exclude)
+            return rank(hits, count_matches(scores, line, page.min_score), page)
+
+    def _pool(
+        self, vector: np.ndarray, reach: int, filters: SearchFilters, exclude: str | None
+    ) -> list[float]:
+        return self._vectors.scores(vector, max(self._cutoff.pool, reach), filters, exclude)

@@ -1,5 +1,6 @@
 """Images in the catalog: the rows the worker writes when an image becomes searchable, and the
-reads Milvus cannot serve (newest first, counts, filters by source and tag, tag edits).
+reads Milvus cannot serve (newest first, counts, filters by source and tag, tag edits, the
+perceptual hashes duplicate search compares).
 
 Pages use keyset cursors, ``(sort key, id)``: an image ingested while someone pages through the
 library never shifts what the next page holds.
@@ -36,6 +37,17 @@ class ImageQuery:
     cursor: str | None = None
 
 
+@dataclass(frozen=True)
+class HashedImage:
+    """What duplicate search weighs of an image: its perceptual hash, and its size (the largest
+    copy is shown first)."""
+
+    id: str
+    phash: str
+    pixels: int
+    bytes: int
+
+
 @dataclass
 class ImagePage:
     records: list[ImageRecord]
@@ -56,6 +68,7 @@ def _record(row: ImageRow) -> ImageRecord:
         source=row.source,
         camera_id=row.camera_id,
         tags=[t.tag for t in row.tags],
+        phash=row.phash,
     )
 
 
@@ -74,6 +87,7 @@ def _row(record: ImageRecord) -> ImageRow:
         exif=record.meta.get("exif", {}),
         state="indexed",
         tags=[ImageTag(tag=tag) for tag in record.tags],
+        phash=record.phash,
     )
 
 
@@ -156,6 +170,30 @@ class ImageCatalog:
                 return
             yield batch
             after = batch[-1]
+
+    def hashed(self) -> list[HashedImage]:
+        """Every image that has a perceptual hash, in id order."""
+        pixels = ImageRow.width * ImageRow.height
+        query = select(ImageRow.id, ImageRow.phash, pixels, ImageRow.bytes)
+        with self._catalog.session() as session:
+            rows = session.execute(query.where(ImageRow.phash.is_not(None)).order_by(ImageRow.id))
+            return [HashedImage(i, cast(str, phash), px, size) for i, phash, px, size in rows]
+
+    def hashed_stamp(self) -> tuple[int, int]:
+        """How many images have a hash, and the newest ingest: changes when hashes come or go."""
+        with self._catalog.session() as session:
+            query = select(func.count(ImageRow.phash), func.max(ImageRow.ingested_at))
+            count, newest = session.execute(query).one()
+            return int(count), int(newest or 0)
+
+    def unhashed_ids(self) -> set[str]:
+        """Images catalogued without a perceptual hash (before hashes were computed)."""
+        with self._catalog.session() as session:
+            return set(session.scalars(select(ImageRow.id).where(ImageRow.phash.is_(None))))
+
+    def set_phash(self, image_id: str, phash: str) -> None:
+        with self._catalog.session() as session:
+            self._row(session, image_id).phash = phash
 
     def page(self, query: ImageQuery) -> ImagePage:
         filtered = self._filtered(select(ImageRow), query)

@@ -9,12 +9,13 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Update, delete, select, update
+from sqlalchemy import Update, delete, func, select, update
 
 from shared.catalog.db import Catalog
 from shared.catalog.models import JobRow
 from shared.domain import Job, JobState
 from shared.errors import JobNotFound
+from shared.jobs import VARIANT_JOB_KIND
 
 _BUSY = (JobState.QUEUED.value, JobState.PROCESSING.value)
 
@@ -29,6 +30,22 @@ def state_change(job_ids: Sequence[str], state: JobState, error: str | None = No
         update(JobRow)
         .where(JobRow.id.in_(list(job_ids)))
         .values(state=state.value, error=error, updated_at=now_ms())
+    )
+
+
+def new_job_row(job: Job) -> JobRow:
+    """A new job's row, stamped now (added in the caller's transaction)."""
+    job.created_at = job.updated_at = now_ms()
+    return JobRow(
+        id=job.job_id,
+        kind=job.kind,
+        state=job.state.value,
+        image_id=job.image_id,
+        filename=job.filename,
+        params=job.params,
+        error=job.error,
+        created_at=job.created_at,
+        updated_at=job.updated_at,
     )
 
 
@@ -54,20 +71,8 @@ class JobStore:
         return self._catalog.ping()
 
     def create(self, job: Job) -> None:
-        job.created_at = job.updated_at = now_ms()
-        row = JobRow(
-            id=job.job_id,
-            kind=job.kind,
-            state=job.state.value,
-            image_id=job.image_id,
-            filename=job.filename,
-            params=job.params,
-            error=job.error,
-            created_at=job.created_at,
-            updated_at=job.updated_at,
-        )
         with self._catalog.session() as session:
-            session.add(row)
+            session.add(new_job_row(job))
 
     def get(self, job_id: str) -> Job:
         with self._catalog.session() as session:
@@ -86,9 +91,18 @@ class JobStore:
             session.execute(delete(JobRow).where(JobRow.id == job_id))
 
     def busy_image_ids(self, among: Iterable[str] | None = None) -> set[str]:
-        """Images with a job still queued or processing (optionally only ``among`` these)."""
-        query = select(JobRow.image_id).where(JobRow.state.in_(_BUSY))
+        """Images with an ingest job still queued or processing (optionally only ``among``
+        these). Variant jobs do not count: they never change the image itself."""
+        query = select(JobRow.image_id).where(
+            JobRow.state.in_(_BUSY), JobRow.kind != VARIANT_JOB_KIND
+        )
         if among is not None:
             query = query.where(JobRow.image_id.in_(list(among)))
         with self._catalog.session() as session:
             return {image_id for image_id in session.scalars(query) if image_id}
+
+    def counts(self) -> dict[tuple[str, str], int]:
+        """How many job records there are of each (kind, state): what the worker's metrics show."""
+        query = select(JobRow.kind, JobRow.state, func.count()).group_by(JobRow.kind, JobRow.state)
+        with self._catalog.session() as session:
+            return {(kind, state): count for kind, state, count in session.execute(query)}

@@ -31,6 +31,8 @@ class ImageRow(Base):
     camera_id: Mapped[str | None] = mapped_column(String(64), index=True)
     exif: Mapped[dict[str, Any]] = mapped_column(default=dict)
     state: Mapped[str] = mapped_column(String(16), default="indexed")
+    # 64-bit perceptual hash as 16 hex digits (``shared.phash``); null until computed
+    phash: Mapped[str | None] = mapped_column(String(16), index=True)
     tags: Mapped[list[ImageTag]] = relationship(
         cascade="all, delete-orphan",
         passive_deletes=True,
@@ -65,6 +67,27 @@ class JobRow(Base):
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[int] = mapped_column(index=True)
+    updated_at: Mapped[int]
+
+
+class VariantRow(Base):
+    """A transformation of an image, named by the hash of its image id and canonical parameters
+    (``shared.variants``). Its rows go with the image's (``ON DELETE CASCADE``); ``job_id`` is the
+    job that renders it now (a failed variant asked for again gets a new one)."""
+
+    __tablename__ = "variants"
+
+    variant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    image_id: Mapped[str] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), index=True)
+    params: Mapped[dict[str, Any]]
+    state: Mapped[str] = mapped_column(String(16))
+    job_id: Mapped[str] = mapped_column(String(36))
+    mime: Mapped[str | None] = mapped_column(String(64))
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    bytes: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[int]
     updated_at: Mapped[int]
 
 

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
-from searchapi.api.deps import LibraryDep, LinksDep, MinScore, PageDep, ServiceDep
+from searchapi.api.deps import LibraryDep, LinksDep, PageDep, ServiceDep
 from searchapi.api.models import (
     ImageList,
     ImageOut,
@@ -66,8 +66,9 @@ async def change_tags(image_id: str, body: TagChange, library: LibraryDep) -> Im
     dependencies=[access(READ, "search")],
 )
 async def similar_images(
-    image_id: str, service: ServiceDep, links: LinksDep, page: PageDep, min_score: MinScore = None
+    image_id: str, service: ServiceDep, links: LinksDep, page: PageDep
 ) -> SearchResponse:
-    """Images that look like this one, best first; the image itself is excluded."""
-    hits = await run_in_threadpool(service.similar, image_id, *page, min_score)
-    return SearchResponse.build(service.model, None, page, hits, links)
+    """Images that look like this one, best first (matches, then weaker hits, as a search);
+    the image itself is excluded."""
+    ranking = await run_in_threadpool(service.similar, image_id, page)
+    return SearchResponse.build(service.model, None, page, ranking, links)

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
-from searchapi.api.deps import FiltersDep, LinksDep, MinScore, PageDep, ServiceDep, SettingsDep
+from searchapi.api.deps import FiltersDep, LinksDep, PageDep, ServiceDep, SettingsDep
 from searchapi.api.models import SearchResponse
 from shared.errors import InvalidInput
 from shared.identity.http import READ, access
@@ -21,10 +21,10 @@ async def search_by_text(
     page: PageDep,
     filters: FiltersDep,
     text: Annotated[str, Query(min_length=1, description="what to look for, in words")],
-    min_score: MinScore = None,
 ) -> SearchResponse:
-    hits = await run_in_threadpool(service.by_text, text, *page, min_score, filters)
-    return SearchResponse.build(service.model, text.strip(), page, hits, links)
+    """Best first: every match, then at most `limit` weaker hits (`match: false`)."""
+    ranking = await run_in_threadpool(service.by_text, text, page, filters)
+    return SearchResponse.build(service.model, text.strip(), page, ranking, links)
 
 
 @router.post(
@@ -40,7 +40,6 @@ async def search_by_image(
     settings: SettingsDep,
     page: PageDep,
     filters: FiltersDep,
-    min_score: MinScore = None,
 ) -> SearchResponse:
     body = await receive_request_files(
         request, field_name="file", max_bytes=settings.limits.max_bytes, max_files=1
@@ -50,7 +49,7 @@ async def search_by_image(
         raise InvalidInput("send the picture as a multipart part named `file`")
     [upload] = files
     try:
-        hits = await run_in_threadpool(service.by_image, upload, *page, min_score, filters)
+        ranking = await run_in_threadpool(service.by_image, upload, page, filters)
     finally:
         upload.close()
-    return SearchResponse.build(service.model, None, page, hits, links)
+    return SearchResponse.build(service.model, None, page, ranking, links)
