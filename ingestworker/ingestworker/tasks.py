@@ -23,6 +23,16 @@ from shared.storage import ObjectStore
 log = get_logger(__name__)
 
 
+def failure_reason(exc: BaseException, retries: int, work: str) -> str:
+    """What a failed job says: the outage that outlasted its retries, the image's own problem,
+    or a generic reason (the traceback is logged, never answered)."""
+    if isinstance(exc, DependencyUnavailable):
+        return f"{exc.dependency} stayed unavailable after {retries} retries"
+    if isinstance(exc, ImageSearchError):
+        return exc.detail
+    return f"internal error while {work}"
+
+
 class IngestTask(Task):  # type: ignore[misc]
     @inject
     def on_retry(
@@ -53,12 +63,7 @@ class IngestTask(Task):  # type: ignore[misc]
         jobs: JobStore = Provide[Container.jobs],
         objects: ObjectStore = Provide[Container.objects],
     ) -> None:
-        if isinstance(exc, DependencyUnavailable):
-            reason = f"{exc.dependency} stayed unavailable after {self.request.retries} retries"
-        elif isinstance(exc, ImageSearchError):
-            reason = exc.detail
-        else:
-            reason = "internal error while processing the image"
+        reason = failure_reason(exc, self.request.retries, "processing the image")
         log.error("job failed", job_id=kwargs["job_id"], reason=reason, error=type(exc).__name__)
         jobs.set_state(kwargs["job_id"], JobState.FAILED, reason)
         if isinstance(exc, InvalidImage):

@@ -14,19 +14,12 @@ from dependency_injector.wiring import Provide, inject
 
 from ingestworker.container import Container
 from ingestworker.service.variants import VariantRenderer
-from shared.errors import DependencyUnavailable, ImageSearchError
+from ingestworker.tasks import failure_reason
+from shared.errors import DependencyUnavailable
 from shared.jobs import VARIANT_TASK
 from shared.logging import get_logger
 
 log = get_logger(__name__)
-
-
-def failure_reason(exc: BaseException, retries: int) -> str:
-    if isinstance(exc, DependencyUnavailable):
-        return f"{exc.dependency} stayed unavailable after {retries} retries"
-    if isinstance(exc, ImageSearchError):
-        return exc.detail
-    return "internal error while rendering the variant"
 
 
 class VariantTask(Task):  # type: ignore[misc]
@@ -58,7 +51,7 @@ class VariantTask(Task):  # type: ignore[misc]
         einfo: Any,
         renderer: VariantRenderer = Provide[Container.variant_renderer],
     ) -> None:
-        reason = failure_reason(exc, self.request.retries)
+        reason = failure_reason(exc, self.request.retries, "rendering the variant")
         log.error("job failed", job_id=kwargs["job_id"], reason=reason, error=type(exc).__name__)
         renderer.failed(kwargs["job_id"], kwargs["variant_id"], reason)
 

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from ingestworker.service.variants import GONE, VariantRenderer
-from ingestworker.variant_tasks import failure_reason
+from ingestworker.tasks import failure_reason
 from shared.catalog.images import ImageCatalog
 from shared.catalog.jobs import JobStore
 from shared.catalog.variants import VariantCatalog, VariantState
@@ -71,7 +71,8 @@ class Worker:
         try:
             return self.renderer.render(job_id, image_id, variant_id)
         except ImageSearchError as exc:
-            self.renderer.failed(job_id, variant_id, failure_reason(exc, retries=0))
+            reason = failure_reason(exc, 0, "rendering the variant")
+            self.renderer.failed(job_id, variant_id, reason)
             raise
 
 
@@ -212,9 +213,9 @@ def test_an_outage_puts_the_variant_back_in_the_queue_to_retry(worker: Worker) -
 
 
 def test_an_outage_that_outlasts_the_retries_says_so() -> None:
-    assert failure_reason(DependencyUnavailable("object storage"), retries=10) == (
+    assert failure_reason(DependencyUnavailable("object storage"), 10, "rendering the variant") == (
         "object storage stayed unavailable after 10 retries"
     )
-    assert failure_reason(RuntimeError("secret internals"), retries=0) == (
+    assert failure_reason(RuntimeError("secret internals"), 0, "rendering the variant") == (
         "internal error while rendering the variant"
     )
