@@ -20,6 +20,12 @@ HELM_VERSION := v3.22.0
 # catalog's PostgreSQL tests, keeps its programs off PATH in /usr/lib/postgresql/<major>/bin)
 APT_NEEDS := redis-server:redis-server nginx:nginx-light chromium:chromium wrk:wrk initdb:postgresql \
              promtool:prometheus
+# file:package pairs for what has no command: the GStreamer RTSP server the camera tests and
+# `make camera-demo` stream from (run by Debian's python3, whose gi bindings it needs)
+APT_FILES := /usr/lib/python3/dist-packages/gi:python3-gi \
+             /usr/lib/*/girepository-1.0/GstRtspServer-1.0.typelib:gir1.2-gst-rtsp-server-1.0 \
+             /usr/lib/*/gstreamer-1.0/libgstvideotestsrc.so:gstreamer1.0-plugins-base \
+             /usr/lib/*/gstreamer-1.0/libgstrtp.so:gstreamer1.0-plugins-good
 # make dev MODEL=production|tiny; auto keeps the model the data was indexed with
 MODEL ?= auto
 CREDENTIALS := data/admin-credentials
@@ -27,7 +33,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CDNAPI_SOURCES := $(shell find cdnapi -name '*.go' -o -name 'go.mod' -o -name 'go.sum' 2>/dev/null)
 
 .PHONY: help setup system-deps python-deps dev observe test test-fast test-python test-go lint fmt bench \
-        bench-ingest bench-search bench-cdn migrate reindex demo train-tiny clean
+        bench-ingest bench-search bench-cdn soak camera-demo migrate reindex demo train-tiny clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -38,6 +44,9 @@ system-deps:
 	@missing=""; for need in $(APT_NEEDS); do \
 	  command -v "$${need%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/$${need%%:*}" ] \
 	    || compgen -G "/usr/lib/postgresql/*/bin/$${need%%:*}" >/dev/null || missing="$$missing $${need##*:}"; \
+	done; \
+	for need in $(APT_FILES); do \
+	  compgen -G "$${need%%:*}" >/dev/null || missing="$$missing $${need##*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
@@ -92,7 +101,7 @@ test-go:
 	cd cdnapi && go vet ./... && go test -count=1 ./...
 
 test-python:
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=25
 
 lint: python-deps ## ruff, mypy, gofmt, go vet
 	$(PY) -m ruff check .
@@ -116,6 +125,12 @@ bench-search: setup ## text-embedding time and search p50/p99 at 10k and 100k ve
 
 bench-cdn: setup ## cdnapi vs Nginx serving the same bytes (wrk)
 	bash tools/bench_cdn.sh
+
+soak: setup ## fault-injection soak: 1,000 images while each dependency fails in turn (~15 min)
+	$(PY) -m tests.soak
+
+camera-demo: system-deps python-deps ## a test RTSP camera captures 5 frames into the running `make dev`
+	$(PY) tools/camera_demo.py
 
 migrate: python-deps ## migrate the catalog to the newest schema
 	$(PY) -m ingestapi.migrate

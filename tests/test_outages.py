@@ -12,8 +12,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import redis
-from pymilvus import MilvusClient
 
 from tests.support.images import encode, picture
 from tests.support.processes import ROOT, http_ok, wait_until
@@ -70,39 +68,6 @@ def _assert_unavailable(response: httpx.Response) -> None:
     assert response.headers["retry-after"]
 
 
-def _restart_redis(servers: Servers) -> None:
-    servers.redis.start()
-    servers.redis.wait_ready(redis.Redis.from_url(servers.redis_url(0)).ping, 30)
-
-
-def _milvus_answers(uri: str) -> bool:
-    client = MilvusClient(uri=uri, timeout=3)
-    try:
-        return client.get_server_version() is not None
-    finally:
-        client.close()
-
-
-def _restart_milvus(servers: Servers) -> None:
-    """Start Milvus again on its port, trying until its launcher accepts the port.
-
-    The launcher checks each port with a plain bind, which fails (and it exits) while the stopped
-    server's connections on that port wait out TCP's TIME_WAIT, up to a minute.
-    """
-    milvus = servers.milvus
-
-    def answers_or_exited() -> bool:
-        return not milvus.running or _milvus_answers(servers.milvus_uri)
-
-    def attempt() -> bool:
-        milvus.stop()  # an attempt that timed out may still be starting
-        milvus.start()
-        wait_until(answers_or_exited, 120, "Milvus to answer or exit")
-        return milvus.running
-
-    wait_until(attempt, 300, "Milvus to start again on its port", interval=5)
-
-
 def test_redis_down_upload_is_503_and_nothing_is_kept_while_jobs_still_answer(
     stack: Stack, ingest: httpx.Client
 ) -> None:
@@ -119,7 +84,7 @@ def test_redis_down_upload_is_503_and_nothing_is_kept_while_jobs_still_answer(
         ready = ingest.get("/readyz")
         assert (ready.status_code, ready.json()["checks"]["redis"]) == (503, False)
     finally:
-        _restart_redis(stack.servers)
+        stack.servers.restart_redis()
     after = stored(stack)
     assert (after.objects, after.jobs) == (before.objects, before.jobs)
     recovered = _upload(ingest, refused)
@@ -142,7 +107,7 @@ def test_milvus_down_search_is_503_while_uploads_are_still_accepted(
         assert job["state"] == "queued"
         assert f"staging/{job['image_id']}" in stored(stack).objects
     finally:
-        _restart_milvus(stack.servers)
+        stack.servers.restart_milvus()
     wait_until(lambda: http_ok(f"{stack.urls['searchapi']}/readyz"), 120, "searchapi to recover")
     wait_until(lambda: http_ok(f"{stack.urls['ingestapi']}/readyz"), 120, "ingestapi to recover")
     assert _text_search(search).status_code == 200

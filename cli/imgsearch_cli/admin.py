@@ -21,6 +21,7 @@ COUNTED = (
     ("originals", "originals"),
     ("thumbnails", "thumbnails"),
     ("staging", "staged uploads"),
+    ("quarantined", "quarantined images"),  # held by a compliance check: bytes, no index row
 )
 
 

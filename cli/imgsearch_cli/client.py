@@ -133,6 +133,24 @@ class Client:
     def revoke_key(self, prefix: str) -> None:
         self._empty(self._http.delete(f"/api/v1/admin/keys/{quote(prefix, safe='')}"))
 
+    def cameras(self) -> dict[str, Any]:
+        return self._json(self._http.get("/api/v1/cameras"))
+
+    def create_camera(self, name: str, rtsp_url: str) -> dict[str, Any]:
+        """The camera as the server keeps it; its ``rtsp_url`` comes back masked."""
+        body = {"name": name, "rtsp_url": rtsp_url}
+        return self._json(self._http.post("/api/v1/cameras", json=body))
+
+    def delete_camera(self, camera_id: str) -> None:
+        self._empty(self._http.delete(f"/api/v1/cameras/{quote(camera_id, safe='')}"))
+
+    def start_capture(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``{capture_id, state, camera_id}``: queued; the worker captures."""
+        return self._json(self._http.post("/api/v1/ingest/rtsp", json=body))
+
+    def capture(self, capture_id: str) -> dict[str, Any]:
+        return self._json(self._http.get(f"/api/v1/ingest/captures/{quote(capture_id, safe='')}"))
+
     @staticmethod
     def _json(response: httpx.Response) -> dict[str, Any]:
         if response.is_success:

@@ -25,7 +25,8 @@ BATCH_BYTES = 150 * 1024 * 1024  # a request stays under the front door's 200 MB
 UPLOAD_ATTEMPTS = 3
 RETRY_DELAY_S = 1.0  # then 2 s: a restarting service gets a moment
 POLL_FIRST_S, POLL_MAX_S = 0.25, 3.0
-FINAL = frozenset({"done", "duplicate", "failed", "unfinished"})
+# quarantined: a compliance check held the image for an admin (kept, not searchable)
+FINAL = frozenset({"done", "duplicate", "quarantined", "failed", "unfinished"})
 # What the API accepts; checked before the first upload, so a typo does not fail every batch.
 TAG = re.compile(r"[\w .:/+\-]{1,64}")
 MAX_TAGS = 32
@@ -34,7 +35,8 @@ MAX_TAGS = 32
 @dataclass
 class FileResult:
     path: Path
-    state: str = "waiting"  # waiting | queued | processing | done | duplicate | failed | unfinished
+    state: str = "waiting"  # waiting | queued | processing | done | duplicate | quarantined
+    #                         | failed | unfinished
     job_id: str | None = None
     image_id: str | None = None
     reason: str | None = None
@@ -50,7 +52,7 @@ class Summary:
     counts: dict[str, int] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.counts = {s: 0 for s in ("done", "duplicate", "failed", "unfinished")}
+        self.counts = {s: 0 for s in ("done", "duplicate", "quarantined", "failed", "unfinished")}
         for result in self.results:
             self.counts[result.state] = self.counts.get(result.state, 0) + 1
 

@@ -1,5 +1,6 @@
 """``imgsearch``, the command line. Exit status: 0 all good, 1 a file failed, a library problem
-is left unrepaired or ``whoami`` is not signed in, 2 usage, credentials or server."""
+is left unrepaired, ``whoami`` is not signed in or a capture waited for did not end done, 2 usage,
+credentials or server."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from imgsearch_cli import __version__, admin, keys, users
+from imgsearch_cli import __version__, admin, backup, cameras, keys, users
 from imgsearch_cli.auth import (
     DEFAULT_FILE,
     FILE_VARIABLE,
@@ -97,7 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("--repair", action="store_true", help="mend what can be mended")
     verify.add_argument("--json", action="store_true", help="print the API's JSON answer")
+    backup.add_parsers(admin_commands)
 
+    cameras.add_parser(commands, common)
     keys.add_parser(commands, common)
     users.add_parser(commands, common)
     me = commands.add_parser(
@@ -119,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"at most {MAX_TAGS} tags per image")
     if args.command == "users":
         users.check_args(parser, args)
+    if args.command == "admin" and args.admin_command in ("backup", "restore"):
+        return backup.run(args, out, error)  # no API, no credentials: straight to the stores
     credential = Credential(None)
     try:
         credential = resolve_credential(args.api_key, os.environ, args.url)
@@ -147,6 +152,10 @@ def run_command(client: Client, args: argparse.Namespace, credential: Credential
         return search_command(client, args)
     if args.command == "demo":
         return demo_command(client, args)
+    if args.command == "cameras":
+        return cameras.run_cameras(client, args, out)
+    if args.command == "capture":
+        return cameras.run_capture(client, args, out)
     if args.command == "keys":
         return keys.run(client, args, out, err)
     if args.command == "users":
@@ -199,6 +208,8 @@ def print_summary(summary: Summary) -> None:
     c = summary.counts
     total = len(summary.results)
     line = f"{c['done']} done, {c['duplicate']} duplicate, {c['failed']} failed"
+    if c["quarantined"]:
+        line += f", {c['quarantined']} quarantined (an admin decides)"
     if c["unfinished"]:
         line += f", {c['unfinished']} unfinished"
     files = "file" if total == 1 else "files"

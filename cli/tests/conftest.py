@@ -49,13 +49,18 @@ Route = tuple[str, str, str, Callable[..., Answer]]  # method, path pattern, who
 def routes(api: FakeApi) -> list[Route]:
     """Who may call each route (a role, READ or ANYONE) and how it is answered: ``answer(request,
     *path_parameters)``."""
-    identity = api.identity
+    identity, cameras = api.identity, api.cameras
     return [
         ("GET", "/api/v1/ingest/jobs/([^/]+)", READ, lambda r, job_id: api.job(job_id)),
         ("GET", "/api/v1/image/search", READ, lambda r: api.search(r.query("text"))),
         ("POST", "/api/v1/image/search", READ, lambda r: api.search(None, r.upload_name())),
         ("POST", "/api/v1/ingest", "editor", lambda r: api.ingest(*r.ingest_parts())),
         ("POST", "/api/v1/admin/verify", "admin", lambda r: api.verify(r.json())),
+        ("GET", "/api/v1/cameras", "admin", lambda r: cameras.list()),
+        ("POST", "/api/v1/cameras", "admin", lambda r: cameras.create(r.json())),
+        ("DELETE", "/api/v1/cameras/([^/]+)", "admin", lambda r, i: cameras.delete(i)),
+        ("POST", "/api/v1/ingest/rtsp", "editor", lambda r: cameras.start(r.json())),
+        ("GET", "/api/v1/ingest/captures/([^/]+)", READ, lambda r, i: cameras.poll(i)),
         ("GET", "/api/v1/auth/me", ANYONE, lambda r: identity.me(r.authorization)),
         ("GET", "/api/v1/admin/users", "admin", lambda r: identity.list_users()),
         ("POST", "/api/v1/admin/users", "admin", lambda r: identity.create_user(r.json())),

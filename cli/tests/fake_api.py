@@ -14,6 +14,7 @@ import threading
 import time
 from typing import Any
 
+from cli.tests.fake_cameras import FakeCameras
 from cli.tests.fake_identity import FakeIdentity, problem
 
 NOT_AN_IMAGE = "not an image; accepted formats are JPEG, PNG, WebP, GIF, BMP or TIFF"
@@ -36,6 +37,7 @@ class FakeApi:
         self.verify_status = 200
         self.ids = itertools.count(1)
         self.identity = FakeIdentity()
+        self.cameras = FakeCameras()
         self.url = ""
 
     def ingest(
@@ -128,6 +130,7 @@ class FakeApi:
             for p in self.library_problems
         ]
         counts = {"catalog": 40, "index": 41, "originals": 40, "thumbnails": 39, "staging": 0}
+        counts["quarantined"] = 2
         unrepaired = sum(not p["repaired"] for p in problems)
         return 200, {"counts": counts, "problems": problems, "unrepaired": unrepaired}
 

@@ -24,6 +24,7 @@ def test_verify_of_a_sound_library_prints_the_counts_and_exits_0(fake_api, capsy
     assert main(["admin", "verify", "--url", fake_api.url]) == 0
     out = capsys.readouterr().out
     assert "Checked 40 catalog rows, 41 index rows, 40 originals, 39 thumbnails" in out
+    assert "0 staged uploads, 2 quarantined images." in out
     assert "No problems found." in out
     assert fake_api.verifications == [{"repair": False}]
 

@@ -101,7 +101,7 @@ function toQuery(params) {
   return query.toString();
 }
 
-/** `filters`: {format: [...], min_width, min_height, after, before, tag} (see filters.js apiFilters). */
+/** `filters`: {format: [...], min_width, min_height, after, before, tag, camera_id} (filters.js apiFilters). */
 export const searchText = (text, { limit, offset, signal }, filters = {}) =>
   request('/image/search', { params: { text, limit, offset, ...filters }, signal });
 
@@ -115,11 +115,14 @@ export const similarTo = (id, { limit, offset, signal }) =>
   request(`/image/${encodeURIComponent(id)}/similar`, { params: { limit, offset }, signal });
 
 /**
- * The library, a page at a time: pass the answer's `next_cursor` back (with the same sort and tag)
- * for the next page; it is null after the last. The answer carries `total` for that tag.
+ * The library, a page at a time: pass the answer's `next_cursor` back (with the same sort, tag and
+ * camera) for the next page; it is null after the last. The answer carries `total` for them.
  */
-export const listImages = ({ limit, cursor, signal }, { sort = 'newest', tag } = {}) =>
-  request('/image', { params: { sort, tag, limit, cursor }, signal });
+export const listImages = ({ limit, cursor, signal }, { sort = 'newest', tag, camera_id } = {}) =>
+  request('/image', { params: { sort, tag, camera_id, limit, cursor }, signal });
+
+/** {cameras: [{camera_id, name, images}]}: the cameras with images in the library (name null: deleted). */
+export const listCameras = () => request('/image/cameras');
 
 export const getImage = (id, { signal } = {}) => request(`/image/${encodeURIComponent(id)}`, { signal });
 

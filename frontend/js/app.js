@@ -4,9 +4,11 @@
 //   /?image=<id>       viewer open (combines with the others)    /   the library, newest first
 //   &format=PNG&min_width=1024&added=7d   filters for text and picture searches (filters.js)
 //   &tag=beach         only images with that tag, in the library and searches (tags.js)
+//   &camera=<id>       only frames from that camera, in the library and searches (cameras.js)
 //   /?view=duplicates  groups of near-duplicate pictures, to keep the best copy (duplicates.js)
 
 import { wireAddImages } from './add-images.js';
+import { Cameras } from './cameras.js';
 import { byTestId, debounce, throttle } from './dom.js';
 import { acceptDrops } from './drop.js';
 import { DuplicatesView } from './duplicates.js';
@@ -34,6 +36,7 @@ const results = new ResultsView({
   onTag: filterByTag,
 });
 const viewer = new Viewer({
+  cameraName,
   onSimilar: findSimilar,
   onClose: viewerClosed,
   onTag: filterByTag,
@@ -60,6 +63,16 @@ const session = new Session({ onChange: sessionChanged });
 const linkDialog = wireAddImages({ uploads, canAdd: () => session.canEdit });
 const filterPanel = new FilterPanel({ onChange: (panel) => changeFilters({ ...readLocation().filters, ...panel }) });
 const tagFilter = new TagFilter({ onClear: () => changeFilters({ ...readLocation().filters, tag: '' }) });
+const cameras = new Cameras({
+  onChange: (list) => {
+    filterPanel.setCameras(list, cameraName);
+    if (results.records.size) results.summarise(); // it may name the camera now
+  },
+});
+
+function cameraName(id) {
+  return cameras.name(id);
+}
 
 function readLocation() {
   const params = new URLSearchParams(window.location.search);
@@ -92,6 +105,7 @@ function navigate(target, { replace = false, state = null } = {}) {
 /** Make the page match the URL (on load, after navigate(), and on Back/Forward). */
 function render() {
   if (!session.mayRead) return; // the sign-in form is on show; it renders once signed in
+  if (!cameras.asked) cameras.load();
   const where = readLocation();
   document.body.dataset.view = where.view || 'results'; // the filters go with the results (CSS)
   if (where.view) {
@@ -101,7 +115,7 @@ function render() {
     duplicates.hide();
     const source = sourceFor(where);
     if (source.key !== results.key) results.show(source);
-    filterPanel.show(where.filters, source.filters);
+    filterPanel.show(where.filters, source.filters, cameraName);
     tagFilter.show(source.filters === 'never' ? '' : where.filters.tag);
   }
   if (document.activeElement !== input || input.value.trim() !== where.q) input.value = where.q;
@@ -117,7 +131,7 @@ function sourceFor({ q, similar, picture, filters }) {
   if (similar) return similarSource(similar, { onOpen: (opener) => openImage(similar, null, opener), onClear });
   if (q) return textSource(q, filters, { canUpload: session.canEdit });
   if (picture && pictures.has(picture)) return pictureSource(picture, pictures.get(picture), filters, { onClear });
-  return librarySource(filters.tag, { canUpload: session.canEdit });
+  return librarySource(filters, { canUpload: session.canEdit, cameraName });
 }
 
 /** Signed in or out, or the session ended (session.js shows the form when one is needed). */
@@ -129,6 +143,7 @@ function sessionChanged(current, why) {
   }
   if (why === 'signed-in') {
     uploads.resume();
+    cameras.load();
     // What was refused runs again.
     if (duplicates.visible) duplicates.reload();
     else if (results.source) results.show(sourceFor(readLocation()));

@@ -1,6 +1,7 @@
 // Uploads: files go up in small batches (one multipart request each, progress per file), links one
 // at a time (the server fetches them); then each accepted job is polled with backoff until it is
-// done, a duplicate, or failed. Polling pauses when the session ends and resumes after sign-in.
+// done, a duplicate, quarantined (a compliance check held it for an admin), or failed. Polling
+// pauses when the session ends and resumes after sign-in.
 
 import { ApiError, describeStatus, getJob, ingestUrl, uploadFiles } from './api.js';
 import { byTestId, formatBytes, h, sleep } from './dom.js';
@@ -11,10 +12,10 @@ const PARALLEL_BATCHES = 2;
 const POLL_PARALLEL = 4;
 const POLL_FIRST_MS = 400;
 const POLL_MAX_MS = 5000;
-const FINAL = new Set(['done', 'duplicate', 'failed']);
+const FINAL = new Set(['done', 'duplicate', 'quarantined', 'failed']);
 const LABELS = {
   waiting: 'Waiting', uploading: 'Uploading', fetching: 'Fetching', queued: 'Queued', processing: 'Processing',
-  done: 'Done', duplicate: 'Already in the library', failed: 'Failed',
+  done: 'Done', duplicate: 'Already in the library', quarantined: 'Held for review', failed: 'Failed',
 };
 
 export class Uploads {
@@ -206,7 +207,8 @@ export class Uploads {
     }
     if (job.state === item.state) return false;
     if (FINAL.has(job.state)) this.polling.delete(item);
-    const reason = job.state === 'failed' ? job.error || 'processing failed' : undefined;
+    const reason = job.state === 'failed' ? job.error || 'processing failed'
+      : job.state === 'quarantined' ? 'a content check held it; an admin decides' : undefined;
     this.setState(item, job.state, { reason, imageId: job.image_id });
     if (job.state === 'done') this.onIndexed(job.image_id);
     return true;
@@ -214,11 +216,12 @@ export class Uploads {
 
   updateSummary() {
     const count = (state) => this.items.filter((item) => item.state === state).length;
-    const active = this.items.length - count('done') - count('duplicate') - count('failed');
+    const active = this.items.length - [...FINAL].reduce((sum, state) => sum + count(state), 0);
     const parts = [
       active && `${active} in progress`,
       count('done') && `${count('done')} done`,
       count('duplicate') && `${count('duplicate')} already there`,
+      count('quarantined') && `${count('quarantined')} held for review`,
       count('failed') && `${count('failed')} failed`,
     ].filter(Boolean);
     this.summary.textContent = parts.join(' · ');

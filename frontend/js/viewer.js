@@ -1,7 +1,8 @@
-// The image viewer: a modal <dialog> with the original, its metadata and tags, "Find similar",
-// "Download as…", a link to the page and a signed link to the picture (downloads.js). A tag chip
-// closes it and filters by that tag. Editors also get "Delete", tag editing (a × per tag, a field
-// to add one) and the download presets; those controls are `editor-only` (session.js hides them).
+// The image viewer: a modal <dialog> with the original, its metadata (for a camera frame, the
+// camera's name and when the frame was taken) and tags, "Find similar", "Download as…", a link to
+// the page and a signed link to the picture (downloads.js). A tag chip closes it and filters by
+// that tag. Editors also get "Delete", tag editing (a × per tag, a field to add one) and the
+// download presets; those controls are `editor-only` (session.js hides them).
 
 import { ApiError, changeTags, deleteImage, getImage } from './api.js';
 import { byTestId, formatBytes, formatDate, formatScore, h } from './dom.js';
@@ -12,7 +13,8 @@ import { normaliseTag, onTagClick, tagChips } from './tags.js';
 export const shareUrl = (id) => `${window.location.origin}/?image=${encodeURIComponent(id)}`;
 
 export class Viewer {
-  constructor({ onSimilar, onClose, onTag, onTagsChanged, onDeleted }) {
+  constructor({ cameraName, onSimilar, onClose, onTag, onTagsChanged, onDeleted }) {
+    this.cameraName = cameraName;
     this.dialog = byTestId('viewer');
     this.image = byTestId('viewer-image', this.dialog);
     this.title = byTestId('viewer-title', this.dialog);
@@ -122,7 +124,7 @@ export class Viewer {
     const full = new Image();
     full.addEventListener('load', () => this.id === record.id && (this.image.src = record.url), { once: true });
     full.src = record.url;
-    this.meta.replaceChildren(...metadataRows(record).flatMap(([term, value]) => [
+    this.meta.replaceChildren(...metadataRows(record, this.cameraName).flatMap(([term, value]) => [
       h('dt', { text: term }),
       h('dd', {}, value),
     ]));
@@ -203,7 +205,7 @@ export class Viewer {
 }
 
 /** [term, value] pairs for the metadata list; absent fields are left out. */
-function metadataRows(record) {
+function metadataRows(record, cameraName) {
   const exif = record.meta?.exif ?? {};
   const rows = [
     ['Dimensions', record.width && record.height ? `${record.width} × ${record.height} px` : ''],
@@ -215,14 +217,15 @@ function metadataRows(record) {
     ['Camera', [exif.make, exif.model].filter(Boolean).join(' ')],
     ['Taken', exif.datetime_original ?? ''],
     ['Location', gpsLink(exif.gps)],
-    ['Source', sourceWords(record)],
+    ['Source', sourceWords(record, cameraName)],
+    ['Captured', formatDate(record.captured_at)],
     ['Image id', h('code', { class: 'image-id', title: record.id, text: record.id })],
   ];
   return rows.filter(([, value]) => value);
 }
 
-function sourceWords({ source, camera_id: camera }) {
-  if (source === 'camera') return camera ? `Camera ${camera}` : 'A camera';
+function sourceWords({ source, camera_id: camera }, cameraName) {
+  if (source === 'camera') return camera ? `Camera “${cameraName(camera)}”` : 'A camera';
   return { upload: 'Uploaded', url: 'Fetched from a URL' }[source] ?? '';
 }
 

@@ -7,7 +7,13 @@ from typing import ClassVar
 
 from pydantic import BaseModel, Field
 
-from shared.config import ApiSettings, HttpSettings, MilvusSettings, MinioSettings
+from shared.config import (
+    ApiSettings,
+    CameraSettings,
+    HttpSettings,
+    MilvusSettings,
+    MinioSettings,
+)
 
 
 class IngestLimits(BaseModel):
@@ -29,3 +35,4 @@ class IngestSettings(ApiSettings):
     minio: MinioSettings = MinioSettings()
     milvus: MilvusSettings = MilvusSettings()
     ingest: IngestLimits = IngestLimits()
+    cameras: CameraSettings = CameraSettings()

@@ -6,13 +6,17 @@ from dependency_injector import containers, providers
 from ingestapi.config import IngestSettings
 from ingestapi.notices import DeletionNotices
 from ingestapi.queue import IngestQueue
+from ingestapi.service.cameras import CameraService, CaptureService
 from ingestapi.service.fetch import UrlFetcher
 from ingestapi.service.images import ImageService
 from ingestapi.service.ingest import IngestService
+from ingestapi.service.quarantine import QuarantineService
 from ingestapi.service.variants import VariantService
 from ingestapi.service.verify import LibraryChecker
+from shared.catalog.cameras import CameraCatalog, CaptureCatalog
+from shared.catalog.compliance import ComplianceCatalog
 from shared.catalog.db import Catalog
-from shared.catalog.images import ImageCatalog
+from shared.catalog.images import QUARANTINED, ImageCatalog
 from shared.catalog.jobs import JobStore
 from shared.catalog.variants import VariantCatalog
 from shared.identity.http import build_identity
@@ -39,8 +43,11 @@ class Container(containers.DeclarativeContainer):
     vectors = providers.Singleton(VectorStore, index)
     catalog = providers.Singleton(Catalog, settings.provided.database)
     images = providers.Singleton(ImageCatalog, catalog)
+    held_images = providers.Singleton(ImageCatalog, catalog, QUARANTINED)
     jobs = providers.Singleton(JobStore, catalog)
     variants = providers.Singleton(VariantCatalog, catalog)
+    cameras = providers.Singleton(CameraCatalog, catalog)
+    captures = providers.Singleton(CaptureCatalog, catalog)
     links = providers.Singleton(build_links, settings.provided.auth, settings.provided.signing)
     notices = providers.Singleton(DeletionNotices, redis_client)
     identity = providers.Singleton(build_identity, settings, catalog)
@@ -70,6 +77,23 @@ class Container(containers.DeclarativeContainer):
         queue=queue,
         limits=settings.provided.limits,
     )
+    camera_service = providers.Singleton(
+        CameraService, cameras=cameras, settings=settings.provided.cameras
+    )
+    capture_service = providers.Singleton(
+        CaptureService,
+        cameras=cameras,
+        captures=captures,
+        queue=queue,
+        settings=settings.provided.cameras,
+    )
+    quarantine = providers.Singleton(
+        QuarantineService,
+        held=held_images,
+        decisions=providers.Singleton(ComplianceCatalog, catalog),
+        objects=objects,
+        requeue=ingest.provided.requeue,
+    )
     checker = providers.Singleton(
         LibraryChecker,
         images=images,
@@ -78,4 +102,5 @@ class Container(containers.DeclarativeContainer):
         vectors=vectors,
         requeue=ingest.provided.requeue,
         limits=settings.provided.limits,
+        held=held_images,
     )

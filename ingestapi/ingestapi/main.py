@@ -6,17 +6,28 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
-from ingestapi.api.routes import accounts, admin, auth, ingest, variants
+from ingestapi.api.routes import (
+    accounts,
+    admin,
+    auth,
+    cameras,
+    captures,
+    ingest,
+    quarantine,
+    variants,
+)
 from ingestapi.config import IngestSettings
 from ingestapi.container import Container
 from shared.catalog import migrate
 from shared.errors import DependencyUnavailable
 from shared.exposure import refuse_unsafe_defaults
-from shared.http_timeouts import install_body_timeout
+from shared.http_timeouts import install_body_limits
 from shared.identity.http import install_identity
 from shared.logging import configure_logging, get_logger
+from shared.openapi import document_api
 from shared.ops import ops_router, redis_answers
 from shared.startup import when_available
+from shared.uploads import request_cap
 from shared.web import install_access_log, install_problem_handlers
 
 log = get_logger(__name__)
@@ -50,13 +61,17 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     app = FastAPI(title="ingestapi", version="0.1.0", lifespan=lifespan)
     app.state.container = container
     install_problem_handlers(app)
-    install_body_timeout(app, settings.http.body_timeout_s)
+    upload_cap = request_cap(settings.limits.max_bytes, settings.ingest.max_files)
+    install_body_limits(app, settings.http.body_timeout_s, upload_cap)
     install_access_log(app, container.metrics())
     install_identity(app, container.identity)
     app.include_router(ingest.router)
     app.include_router(variants.router)
+    app.include_router(captures.router)
+    app.include_router(cameras.router)
     app.include_router(auth.router)
     app.include_router(admin.router)
+    app.include_router(quarantine.router)
     app.include_router(accounts.router)
     app.include_router(
         ops_router(
@@ -69,4 +84,5 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
             },
         )
     )
+    document_api(app)
     return app

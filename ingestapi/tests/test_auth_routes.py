@@ -245,9 +245,13 @@ def test_the_openapi_document_declares_the_schemes_and_each_routes_role(api: Tes
     assert set(spec["components"]["securitySchemes"]) == {"apiKey", "session"}
     ingest = spec["paths"]["/api/v1/ingest"]["post"]
     assert ingest["x-required-role"] == "editor" and {"apiKey": []} in ingest["security"]
+    assert {} not in ingest["security"]  # a write needs a credential; a read may go without
+    assert {} in spec["paths"]["/api/v1/ingest/jobs/{job_id}"]["get"]["security"]
     assert {"401", "403", "429"} <= set(ingest["responses"])
     problem_body = ingest["responses"]["403"]["content"]["application/problem+json"]["schema"]
-    assert set(problem_body["properties"]) == {"type", "title", "status", "detail"}
+    assert problem_body == {"$ref": "#/components/schemas/Problem"}
+    problem_schema = spec["components"]["schemas"]["Problem"]
+    assert {"type", "title", "status", "detail"} <= set(problem_schema["required"])
     keys = spec["paths"]["/api/v1/admin/keys"]["post"]
     assert keys["x-required-role"] == "admin" and {"401", "403"} <= set(keys["responses"])
     assert "429" not in keys["responses"]  # no rate class on admin routes

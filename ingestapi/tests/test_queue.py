@@ -11,7 +11,14 @@ from kombu import Connection
 
 from ingestapi.queue import IngestQueue
 from shared.errors import DependencyUnavailable
-from shared.jobs import INGEST_QUEUE, INGEST_TASK, VARIANT_QUEUE, VARIANT_TASK
+from shared.jobs import (
+    CAPTURE_QUEUE,
+    CAPTURE_TASK,
+    INGEST_QUEUE,
+    INGEST_TASK,
+    VARIANT_QUEUE,
+    VARIANT_TASK,
+)
 
 
 @pytest.fixture
@@ -47,6 +54,21 @@ def test_enqueue_variant_sends_the_render_task_on_the_variants_queue(
     assert (message.headers["task"], message.headers["id"]) == (VARIANT_TASK, "job-2")
     _, kwargs, _ = message.payload
     assert kwargs == {"job_id": "job-2", "image_id": "ab" * 32, "variant_id": "cd" * 32}
+
+
+def test_enqueue_capture_sends_the_capture_task_on_the_capture_queue(
+    memory_queue: IngestQueue,
+) -> None:
+    capture_id = "0b7e1c2a-4d1f-4a57-9a55-3d6f2f1c9e10"
+    memory_queue.enqueue_capture(capture_id)
+    with Connection("memory://") as connection:
+        waiting = connection.SimpleQueue(CAPTURE_QUEUE)
+        message = waiting.get(timeout=5)
+        message.ack()
+        waiting.close()
+    assert (message.headers["task"], message.headers["id"]) == (CAPTURE_TASK, capture_id)
+    _, kwargs, _ = message.payload
+    assert kwargs == {"job_id": capture_id, "capture_id": capture_id}
 
 
 def test_a_broker_that_refuses_connections_is_dependency_unavailable() -> None:

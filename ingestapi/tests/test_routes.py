@@ -364,7 +364,14 @@ def test_verify_lists_each_problem_and_repair_mends_it(
     vectors.upsert([_record(image_id)])
     found = api.post("/api/v1/admin/verify", json={}).json()
     assert found == {
-        "counts": {"catalog": 0, "index": 1, "originals": 0, "thumbnails": 0, "staging": 0},
+        "counts": {
+            "catalog": 0,
+            "index": 1,
+            "originals": 0,
+            "thumbnails": 0,
+            "staging": 0,
+            "quarantined": 0,
+        },
         "problems": [
             {
                 "kind": "index-without-bytes",

@@ -19,7 +19,7 @@ from PIL import Image
 
 from ingestapi.service.ingest import IngestService
 from ingestapi.service.verify import REINGEST, LibraryChecker
-from shared.catalog.images import ImageCatalog
+from shared.catalog.images import QUARANTINED, ImageCatalog
 from shared.catalog.jobs import JobStore
 from shared.config import ImageLimits
 from shared.domain import (
@@ -28,6 +28,8 @@ from shared.domain import (
     JobState,
     image_id_of,
     original_key,
+    quarantine_key,
+    quarantine_thumb_key,
     staging_key,
     thumb_key,
 )
@@ -37,8 +39,9 @@ from tests.support.images import encode, picture
 from tests.support.local_catalog import FailableCatalog, recorded_jobs
 
 LIMITS = ImageLimits(max_bytes=100_000, max_pixels=10_000)
-# kind → where its image is found (catalog, index, original, thumb, staged); "unhashed": its
-# catalog row has no perceptual hash
+# kind → where its image is found (catalog, index, original, thumb, staged; held: a quarantined
+# row, held-original / held-thumb: its bytes in quarantine/); "unhashed": its catalog row has no
+# perceptual hash
 KINDS = {
     "index-without-bytes": {"catalog", "index", "thumb"},
     "catalog-without-bytes": {"catalog", "thumb"},
@@ -48,8 +51,11 @@ KINDS = {
     "missing-catalog-row": {"index", "original", "thumb"},
     "orphan-original": {"original"},
     "stranded-staging": {"staged"},
+    "held-without-bytes": {"held", "held-thumb"},
+    "orphan-held-bytes": {"held-original", "held-thumb"},
 }
 HEALTHY = {"catalog", "index", "original", "thumb"}
+HELD = {"held", "held-original", "held-thumb"}  # a quarantined image, as the worker keeps it
 
 
 class StaleListing(FakeObjectStore):
@@ -70,6 +76,7 @@ class Library:
     objects: StaleListing
     vectors: FakeVectorStore
     images: ImageCatalog
+    held: ImageCatalog
     catalog: FailableCatalog
     queue: FakeIngestQueue
 
@@ -84,15 +91,23 @@ class Library:
         record.phash = None if "unhashed" in sides else perceptual_hash(image)
         if "catalog" in sides:
             self.images.add([record])
+        if "held" in sides:
+            self.held.add([record])
         if "index" in sides:
             self.vectors.upsert([record])
-        keys = {"original": original_key, "thumb": thumb_key, "staged": staging_key}
+        keys = {
+            "original": original_key,
+            "thumb": thumb_key,
+            "staged": staging_key,
+            "held-original": quarantine_key,
+            "held-thumb": quarantine_thumb_key,
+        }
         for side in sides & set(keys):
             self.objects.put(keys[side](image_id), data, "image/png")
         return image_id
 
     def state(self) -> tuple[Any, ...]:
-        catalogued = {i for batch in self.images.ids() for i in batch}
+        catalogued = {i for c in (self.images, self.held) for batch in c.ids() for i in batch}
         return dict(self.objects.objects), set(self.vectors.rows), catalogued, self.queue.enqueued
 
 
@@ -102,8 +117,9 @@ def library(
 ) -> Library:
     objects, queue = StaleListing(), FakeIngestQueue()
     ingest = IngestService(objects, images, jobs, queue, LIMITS)
-    checker = LibraryChecker(images, jobs, objects, vectors, ingest.requeue, LIMITS)
-    return Library(checker, objects, vectors, images, catalog, queue)
+    held = ImageCatalog(catalog, QUARANTINED)
+    checker = LibraryChecker(images, jobs, objects, vectors, ingest.requeue, LIMITS, held)
+    return Library(checker, objects, vectors, images, held, catalog, queue)
 
 
 def found(library: Library, repair: bool = False) -> list[tuple[str, str, bool]]:
@@ -113,6 +129,7 @@ def found(library: Library, repair: bool = False) -> list[tuple[str, str, bool]]
 def test_a_library_that_agrees_has_no_problems(library: Library) -> None:
     library.add(HEALTHY)
     library.add(HEALTHY, colour=(0, 0, 200))
+    library.add(HELD, colour=(0, 200, 0))
     report = library.checker.verify(repair=True)
     assert (report.problems, report.unrepaired) == ([], 0)
 
@@ -121,12 +138,14 @@ def test_the_report_counts_what_each_side_holds(library: Library) -> None:
     nested = ["catalog", "index", "original", "thumb", "staged"]
     for n in range(1, len(nested) + 1):
         library.add(set(nested[:n]), colour=(n * 40, 0, 0))
+    library.add(HELD, colour=(0, 200, 0))
     assert library.checker.verify(repair=False).counts == {
         "catalog": 5,
         "index": 4,
         "originals": 3,
         "thumbnails": 2,
         "staging": 1,
+        "quarantined": 1,
     }
 
 

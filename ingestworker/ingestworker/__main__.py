@@ -1,9 +1,11 @@
 """``python -m ingestworker``: check the model and the index, then run the Celery worker on the
-``ingest`` and ``variants`` queues.
+``ingest``, ``variants`` and ``capture`` queues (a capture holds one of the threads while it
+streams; ``cameras.max_streams`` bounds how many do, across workers).
 
 The worker runs a threads pool in one process, so every job shares one loaded model and the
 embedding batcher can put jobs that wait together into one forward pass. The ops endpoints
-(/healthz /readyz /metrics) run beside Celery on a thread of their own.
+(/healthz /readyz /metrics) run beside Celery on a thread of their own, and so does the sweeper
+that sends again the jobs whose message the broker lost (``service.sweeper``).
 """
 
 from __future__ import annotations
@@ -13,15 +15,18 @@ import socket
 import sys
 from collections.abc import Mapping
 
-from ingestworker import tasks, variant_tasks
+from celery import Celery
+
+from ingestworker import capture_tasks, tasks, variant_tasks
 from ingestworker.celery_app import create_celery
 from ingestworker.config import WorkerSettings
 from ingestworker.container import Container
 from shared.catalog import migrate
 from shared.catalog.backfill import backfill_from_index
+from shared.compliance import ComplianceConfigError
 from shared.errors import ModelMismatch
 from shared.exposure import refuse_unsafe_defaults
-from shared.jobs import INGEST_QUEUE, VARIANT_QUEUE
+from shared.jobs import CAPTURE_QUEUE, INGEST_QUEUE, VARIANT_QUEUE
 from shared.logging import configure_logging, get_logger
 from shared.ops import OpsServer, ops_router, redis_answers
 from shared.startup import when_available
@@ -34,18 +39,26 @@ def preflight(container: Container) -> None:
     open the index for the model, and catalogue a library indexed before the catalog existed."""
     embedder = container.embedder()
     embedder.load()
+    container.gate()  # the configured compliance checks, built now: a bad one stops the start
     deadline = container.settings().worker.startup_deadline_s
     catalog = container.catalog()
     when_available(lambda: migrate.upgrade(catalog), deadline)
     when_available(container.objects().ensure_bucket, deadline)
-    with migrate.exclusive(catalog):  # one service at a time upgrades an old index
-        collection = when_available(lambda: container.index().open(embedder.identity), deadline)
-        copied = backfill_from_index(
-            container.images(),
-            container.vectors(),
-            container.objects(),
-            container.settings().limits.max_pixels,
-        )
+
+    def open_index() -> tuple[str, int]:
+        # One service at a time upgrades an old index. An outage (the catalog's own, too) lets
+        # the lock go and the whole step runs again, rather than ending the start-up.
+        with migrate.exclusive(catalog):
+            collection = container.index().open(embedder.identity)
+            copied = backfill_from_index(
+                container.images(),
+                container.vectors(),
+                container.objects(),
+                container.settings().limits.max_pixels,
+            )
+        return collection, copied
+
+    collection, copied = when_available(open_index, deadline)
     log.info("index ready", collection=collection, model=embedder.identity.key, backfilled=copied)
 
 
@@ -59,6 +72,17 @@ def readiness(container: Container) -> Mapping[str, bool]:
     }
 
 
+def celery_app(settings: WorkerSettings, container: Container) -> Celery:
+    """The Celery app, its tasks built before the container is wired into them. In that order:
+    wiring inspects each task's base class, which binds the base to an app, and Celery skips the
+    configured annotations (the retry policy) on every task made from an already bound base."""
+    app = create_celery(settings)
+    app.set_current()
+    app.finalize()
+    container.wire(modules=[tasks, variant_tasks, capture_tasks])
+    return app
+
+
 def main() -> None:
     settings = WorkerSettings()
     configure_logging(settings.log, "ingestworker")
@@ -69,7 +93,10 @@ def main() -> None:
     except ModelMismatch as exc:
         log.error("refusing to start", reason=exc.detail)
         sys.exit(2)
-    container.wire(modules=[tasks, variant_tasks])
+    except ComplianceConfigError as exc:
+        log.error("refusing to start", reason=str(exc))
+        sys.exit(2)
+    app = celery_app(settings, container)
     container.metrics().register(container.backlog())
     router = ops_router(
         container.metrics(),
@@ -77,20 +104,21 @@ def main() -> None:
         lambda: {"model": container.embedder().identity.key},
     )
     ops = OpsServer(router, settings.worker.http_host, settings.worker.http_port).start()
-    app = create_celery(settings)
-    app.set_current()
+    sweeper = container.sweeper()
+    sweeper.start(settings.worker.sweep_interval_s)
     app.worker_main(
         [
             "worker",
             "--pool=threads",
             f"--concurrency={settings.worker.concurrency}",
-            f"--queues={INGEST_QUEUE},{VARIANT_QUEUE}",
+            f"--queues={INGEST_QUEUE},{VARIANT_QUEUE},{CAPTURE_QUEUE}",
             f"--hostname=ingest-{os.getpid()}@{socket.gethostname()}",
             f"--loglevel={settings.log.level}",
             "--without-gossip",
             "--without-mingle",
         ]
     )
+    sweeper.stop()
     container.batcher().stop()
     ops.stop()
 

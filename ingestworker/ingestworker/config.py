@@ -5,6 +5,8 @@ from typing import ClassVar
 from pydantic import BaseModel, Field
 
 from shared.config import (
+    CameraSettings,
+    ComplianceSettings,
     MilvusSettings,
     MinioSettings,
     ModelSettings,
@@ -24,6 +26,12 @@ class WorkerOptions(BaseModel):
     # Celery's Redis transport re-delivers unacked tasks after this; keep it far above the
     # longest task, or healthy running tasks run twice (docs/architecture.md, "The worker").
     visibility_timeout_s: int = Field(default=3600, ge=5)
+    # A worker killed between taking a message and recording it as unacked loses it; the sweeper
+    # re-sends such jobs (service/sweeper.py). Far longer than that step takes.
+    sweep_interval_s: int = Field(default=60, ge=0, description="look for lost jobs; 0: never")
+    sweep_after_s: int = Field(
+        default=120, ge=10, description="how long a queued job stays untouched before a look"
+    )
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8003, ge=0, le=65535, description="/healthz /readyz /metrics")
 
@@ -36,3 +44,5 @@ class WorkerSettings(ServiceSettings):
     milvus: MilvusSettings = MilvusSettings()
     model: ModelSettings = ModelSettings()
     worker: WorkerOptions = WorkerOptions()
+    compliance: ComplianceSettings = ComplianceSettings()
+    cameras: CameraSettings = CameraSettings()

@@ -4,16 +4,24 @@ import redis
 from dependency_injector import containers, providers
 
 from ingestworker.config import WorkerSettings
+from ingestworker.frame_queue import FrameQueue
 from ingestworker.service.backlog import BacklogCollector
 from ingestworker.service.batcher import EmbeddingBatcher
+from ingestworker.service.capture import CaptureService
+from ingestworker.service.compliance import ComplianceGate, build_checks
 from ingestworker.service.pipeline import IngestPipeline
+from ingestworker.service.stream_slots import StreamSlots
+from ingestworker.service.sweeper import BrokerTaskIds, JobSweeper
 from ingestworker.service.variants import VariantRenderer
+from shared.catalog.cameras import CaptureCatalog
+from shared.catalog.compliance import ComplianceCatalog
 from shared.catalog.db import Catalog
-from shared.catalog.images import ImageCatalog
+from shared.catalog.images import QUARANTINED, ImageCatalog
 from shared.catalog.jobs import JobStore
 from shared.catalog.variants import VariantCatalog
 from shared.embedding import ClipEmbedder
-from shared.jobs import INGEST_QUEUE, VARIANT_QUEUE
+from shared.intake import Intake
+from shared.jobs import CAPTURE_QUEUE, INGEST_QUEUE, VARIANT_QUEUE
 from shared.ops import new_registry
 from shared.storage import ObjectStore
 from shared.vector_index import VectorIndex
@@ -33,7 +41,7 @@ class Container(containers.DeclarativeContainer):
     jobs = providers.Singleton(JobStore, catalog)
     variants = providers.Singleton(VariantCatalog, catalog)
     backlog = providers.Singleton(
-        BacklogCollector, redis_client, jobs, queues=(INGEST_QUEUE, VARIANT_QUEUE)
+        BacklogCollector, redis_client, jobs, queues=(INGEST_QUEUE, VARIANT_QUEUE, CAPTURE_QUEUE)
     )
     embedder = providers.Singleton(ClipEmbedder, settings.provided.model)
     batcher = providers.Singleton(
@@ -43,6 +51,13 @@ class Container(containers.DeclarativeContainer):
         max_wait_ms=settings.provided.worker.batch_wait_ms,
         registry=metrics,
     )
+    gate = providers.Singleton(
+        ComplianceGate,
+        checks=providers.Singleton(build_checks, settings.provided.compliance.checks, embedder),
+        decisions=providers.Singleton(ComplianceCatalog, catalog),
+        objects=objects,
+        held=providers.Singleton(ImageCatalog, catalog, QUARANTINED),
+    )
     pipeline = providers.Singleton(
         IngestPipeline,
         objects=objects,
@@ -50,6 +65,7 @@ class Container(containers.DeclarativeContainer):
         images=images,
         jobs=jobs,
         batcher=batcher,
+        gate=gate,
         max_pixels=settings.provided.limits.max_pixels,
     )
     variant_renderer = providers.Singleton(
@@ -58,4 +74,27 @@ class Container(containers.DeclarativeContainer):
         variants=variants,
         jobs=jobs,
         max_pixels=settings.provided.limits.max_pixels,
+    )
+    frame_queue = providers.Singleton(FrameQueue, settings.provided.redis.url)
+    sweeper = providers.Singleton(
+        JobSweeper,
+        jobs=jobs,
+        known_task_ids=providers.Singleton(BrokerTaskIds, redis_client),
+        send=frame_queue.provided.send,
+        registry=metrics,
+        after_s=settings.provided.worker.sweep_after_s,
+    )
+    captures = providers.Singleton(CaptureCatalog, catalog)
+    capture = providers.Singleton(
+        CaptureService,
+        captures=captures,
+        slots=providers.Singleton(
+            StreamSlots,
+            redis_client,
+            limit=settings.provided.cameras.max_streams,
+            ttl_s=settings.provided.cameras.slot_ttl_s,
+        ),
+        intake=providers.Singleton(Intake, objects, jobs, frame_queue),
+        batcher=batcher,
+        settings=settings.provided.cameras,
     )

@@ -18,8 +18,10 @@ from PIL import Image
 from prometheus_client import CollectorRegistry
 
 from ingestworker.service.batcher import EmbeddingBatcher
+from ingestworker.service.compliance import ComplianceGate
 from ingestworker.service.pipeline import IngestPipeline
-from shared.catalog.images import ImageCatalog
+from shared.catalog.compliance import ComplianceCatalog
+from shared.catalog.images import QUARANTINED, ImageCatalog
 from shared.catalog.jobs import JobStore
 from shared.domain import (
     ImageRecord,
@@ -99,24 +101,28 @@ def catalog(tmp_path: Path) -> Iterator[FailableCatalog]:
     catalog.close()
 
 
-def worker_on(objects: FakeObjectStore, images: ImageCatalog, jobs: JobStore) -> Iterator[Worker]:
+def worker_on(
+    objects: FakeObjectStore, images: ImageCatalog, jobs: JobStore, catalog: FailableCatalog
+) -> Iterator[Worker]:
     batcher = EmbeddingBatcher(
         FakeEmbedder(), max_batch=8, max_wait_ms=1, registry=CollectorRegistry()
     )
     vectors = FakeVectorStore()
-    pipeline = IngestPipeline(objects, vectors, images, jobs, batcher, MAX_PIXELS)
+    held = ImageCatalog(catalog, QUARANTINED)
+    gate = ComplianceGate([], ComplianceCatalog(catalog), objects, held)  # no checks configured
+    pipeline = IngestPipeline(objects, vectors, images, jobs, batcher, gate, MAX_PIXELS)
     yield Worker(pipeline, objects, vectors, images, jobs)
     batcher.stop()
 
 
 @pytest.fixture
 def worker(catalog: FailableCatalog) -> Iterator[Worker]:
-    yield from worker_on(FakeObjectStore(), ImageCatalog(catalog), JobStore(catalog))
+    yield from worker_on(FakeObjectStore(), ImageCatalog(catalog), JobStore(catalog), catalog)
 
 
 @pytest.fixture
 def flaky_worker(catalog: FailableCatalog) -> Iterator[Worker]:
-    yield from worker_on(ThumbnailOutage(), ImageCatalog(catalog), JobStore(catalog))
+    yield from worker_on(ThumbnailOutage(), ImageCatalog(catalog), JobStore(catalog), catalog)
 
 
 @pytest.mark.parametrize(("fmt", "mime"), [("JPEG", "image/jpeg"), ("PNG", "image/png")])
@@ -249,7 +255,8 @@ def test_catalog_outage_after_indexing_leaves_the_job_unfinished_for_a_retry(
     catalog: FailableCatalog,
 ) -> None:
     """The row and the job's `done` are one write: neither lands without the other."""
-    for worker in worker_on(FakeObjectStore(), CatalogWriteOutage(catalog), JobStore(catalog)):
+    outage = CatalogWriteOutage(catalog)
+    for worker in worker_on(FakeObjectStore(), outage, JobStore(catalog), catalog):
         image_id = worker.stage(encode(picture(), "PNG"))
         with pytest.raises(DependencyUnavailable):
             worker.process(image_id)
@@ -261,3 +268,13 @@ def test_catalog_outage_after_indexing_leaves_the_job_unfinished_for_a_retry(
         assert worker.process(image_id) == JobState.DONE
         assert worker.images.existing_ids([image_id]) == {image_id}
         assert not worker.objects.exists(staging_key(image_id))
+
+
+def test_a_job_delivered_again_after_it_finished_stays_as_it_ended(worker: Worker) -> None:
+    """A lost ack (the worker killed, the broker restarted) delivers a finished job again: the
+    second run changes nothing, and the job does not turn from `done` into `duplicate`."""
+    image_id = worker.stage(encode(picture(), "PNG"))
+    assert worker.process(image_id) == JobState.DONE
+    assert worker.process(image_id) == JobState.DONE
+    assert worker.jobs.get(JOB).state == JobState.DONE
+    assert len(worker.vectors.get([image_id])) == 1

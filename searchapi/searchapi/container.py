@@ -4,12 +4,14 @@ from dependency_injector import containers, providers
 
 from searchapi.config import SearchSettings
 from searchapi.service.background import LibraryBackground
+from searchapi.service.backup import LibraryBackup
 from searchapi.service.duplicates import DuplicateService
 from searchapi.service.library import LibraryService
 from searchapi.service.reindex import Reindexer
 from searchapi.service.search import SearchService
 from searchapi.service.variants import VariantService
 from shared.catalog.db import Catalog
+from shared.catalog.facets import ImageFacets
 from shared.catalog.images import ImageCatalog
 from shared.catalog.variants import VariantCatalog
 from shared.embedding import ClipEmbedder
@@ -31,6 +33,7 @@ class Container(containers.DeclarativeContainer):
     objects = providers.Singleton(ObjectStore, settings.provided.minio)
     catalog = providers.Singleton(Catalog, settings.provided.database)
     images = providers.Singleton(ImageCatalog, catalog)
+    facets = providers.Singleton(ImageFacets, catalog)
     duplicates = providers.Singleton(
         DuplicateService,
         images=images,
@@ -72,4 +75,13 @@ class Container(containers.DeclarativeContainer):
         images=images,
         index=index,
         max_pixels=settings.provided.limits.max_pixels,
+    )
+    # imgsearch admin backup / restore (searchapi.backup); restore re-indexes with the reindexer.
+    library_backup = providers.Factory(
+        LibraryBackup,
+        catalog=catalog,
+        images=images,
+        objects=objects,
+        index=index,
+        model=settings.provided.model,
     )

@@ -10,16 +10,19 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
-from searchapi.api.routes import duplicates, images, search, variants
+from searchapi.api.deps import MAX_LIMIT, MAX_OFFSET, MAX_QUERY_CHARS
+from searchapi.api.routes import cameras, duplicates, images, search, variants
 from searchapi.config import SearchSettings
 from searchapi.container import Container
 from shared.catalog import migrate
 from shared.exposure import refuse_unsafe_defaults
-from shared.http_timeouts import install_body_timeout
+from shared.http_timeouts import install_body_limits
 from shared.identity.http import install_identity
 from shared.logging import configure_logging, get_logger
+from shared.openapi import document_api
 from shared.ops import ops_router
 from shared.startup import when_available
+from shared.uploads import request_cap
 from shared.web import install_access_log, install_problem_handlers
 
 log = get_logger(__name__)
@@ -64,11 +67,14 @@ def create_app(settings: SearchSettings | None = None) -> FastAPI:
     app = FastAPI(title="searchapi", version="0.1.0", lifespan=lifespan)
     app.state.container = container
     install_problem_handlers(app)
-    install_body_timeout(app, settings.http.body_timeout_s)
+    upload_cap = request_cap(settings.limits.max_bytes, 1)
+    install_body_limits(app, settings.http.body_timeout_s, upload_cap)
     install_access_log(app, container.metrics())
     install_identity(app, container.identity)
     app.include_router(search.router)
-    app.include_router(duplicates.router)  # before images: /duplicates is not an {image_id}
+    # before images: /duplicates and /cameras are not an {image_id}
+    app.include_router(duplicates.router)
+    app.include_router(cameras.router)
     app.include_router(images.router)
     app.include_router(variants.router)
     app.include_router(
@@ -78,4 +84,5 @@ def create_app(settings: SearchSettings | None = None) -> FastAPI:
             lambda: {"model": container.search().model} if container.embedder().loaded else {},
         )
     )
+    document_api(app, settings.search.model_dump(include={MAX_LIMIT, MAX_OFFSET, MAX_QUERY_CHARS}))
     return app

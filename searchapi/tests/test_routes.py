@@ -276,6 +276,7 @@ def test_image_by_id_describes_it(api: Served) -> None:
         "ingested_at": 2_000,
         "source": "url",
         "camera_id": None,
+        "captured_at": None,
         "tags": ["beach"],
         "meta": {"exif": {}},
     }

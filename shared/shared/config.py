@@ -7,12 +7,13 @@ The conf directory is ``$CONF_DIR`` or ``./conf``.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import yaml
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 
@@ -124,6 +125,77 @@ class RateLimitSettings(BaseModel):
     login: str = "10/minute"
     ingest: str = "120/minute"
     search: str = "300/minute"
+
+
+class CameraSettings(BaseModel):
+    """RTSP cameras (``shared.cameras``): where they may be, and what one capture may cost."""
+
+    allowed_networks: list[str] = Field(
+        default=[
+            "10.0.0.0/8",
+            "172.16.0.0/12",
+            "192.168.0.0/16",
+            "127.0.0.0/8",
+            "::1/128",
+            "fc00::/7",
+        ],
+        description="a camera's address must be in one of these (link-local never is)",
+    )
+    max_streams: int = Field(default=4, ge=1, description="streams captured at once, all workers")
+    fps_ceiling: float = Field(
+        default=2.0, gt=0, le=30, description="frames per second per stream, at most"
+    )
+    max_duration_s: int = Field(default=3600, ge=1, description="the longest capture")
+    max_frames: int = Field(default=1000, ge=1, description="the most frames one capture keeps")
+    connect_timeout_s: float = Field(default=10.0, gt=0)
+    read_timeout_s: float = Field(default=10.0, gt=0)
+    reconnect_initial_s: float = Field(default=0.5, gt=0, description="first backoff")
+    reconnect_max_s: float = Field(default=30.0, gt=0, description="longest backoff")
+    max_reconnects: int = Field(default=10, ge=0, description="then the capture fails")
+    slot_ttl_s: int = Field(
+        default=30, ge=2, description="a stream slot's expiry, renewed while it runs"
+    )
+
+    @field_validator("allowed_networks")
+    @classmethod
+    def _networks(cls, networks: list[str]) -> list[str]:
+        for network in networks:
+            ipaddress.ip_network(network, strict=False)  # ValueError names the bad one
+        return networks
+
+    @model_validator(mode="after")
+    def _backoff_within_bound(self) -> CameraSettings:
+        if self.reconnect_initial_s > self.reconnect_max_s:
+            raise ValueError("cameras.reconnect_initial_s must not exceed reconnect_max_s")
+        return self
+
+
+class ComplianceCheckSettings(BaseModel):
+    """One configured check (``shared.compliance``): its ``name``, recorded with every decision;
+    its ``kind``, a built-in or an ``imagesearch.compliance`` entry point; and the kind's own
+    options (``outcome``, ``prompts``, ...), checked when the worker builds the check."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+    kind: str = Field(min_length=1)
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class ComplianceSettings(BaseModel):
+    """The checks every new image passes, in order, before it becomes searchable."""
+
+    checks: list[ComplianceCheckSettings] = []
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> ComplianceSettings:
+        names = [check.name for check in self.checks]
+        if len(names) != len(set(names)):
+            raise ValueError("compliance.checks: each check needs a name of its own")
+        return self
 
 
 class LogSettings(BaseModel):

@@ -66,6 +66,15 @@ def thumb_key(image_id: str) -> str:
     return f"thumbs/{image_id}.webp"
 
 
+def quarantine_key(image_id: str) -> str:
+    """A quarantined original: outside ``originals/``, so the byte servers never serve it."""
+    return f"quarantine/{image_id}"
+
+
+def quarantine_thumb_key(image_id: str) -> str:
+    return f"quarantine/{image_id}.webp"
+
+
 def variant_key(image_id: str, variant_id: str) -> str:
     return f"variants/{image_id}/{variant_id}"
 
@@ -81,6 +90,7 @@ class JobState(StrEnum):
     DONE = "done"
     FAILED = "failed"
     DUPLICATE = "duplicate"
+    QUARANTINED = "quarantined"  # kept for an admin's review, not searchable (shared.compliance)
 
 
 @dataclass
@@ -115,6 +125,7 @@ class ImageRecord:
     camera_id: str | None = None
     tags: list[str] = field(default_factory=list)
     phash: str | None = None  # perceptual hash (``shared.phash``); the catalog keeps it, not Milvus
+    captured_at: int | None = None  # a camera frame's capture time (unix ms)
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,12 @@ def record_of(
     source: str,
     embedding: np.ndarray | None = None,
     known: ImageRecord | None = None,
+    camera_id: str | None = None,
+    captured_at: int | None = None,
 ) -> ImageRecord:
     """The record of an image as decoded now. A ``known`` record (re-index, repair) keeps what was
-    learned when the image was first ingested: filename, ingest time, metadata, source, tags."""
+    learned when the image was first ingested: filename, ingest time, metadata, source, camera,
+    capture time, tags."""
     return ImageRecord(
         id=image_id,
         width=decoded.info.width,
@@ -40,7 +43,8 @@ def record_of(
         meta=known.meta if known else {"exif": decoded.exif},
         embedding=embedding,
         source=known.source if known else source,
-        camera_id=known.camera_id if known else None,
+        camera_id=known.camera_id if known else camera_id,
+        captured_at=known.captured_at if known else captured_at,
         tags=list(known.tags) if known else [],
         phash=perceptual_hash(decoded.image),
     )

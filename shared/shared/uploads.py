@@ -101,6 +101,11 @@ class _PartCollector:
         self._text = None
 
 
+def request_cap(max_bytes: int, max_files: int) -> int:
+    """The most bytes a multipart request of ``max_files`` files of ``max_bytes`` may carry."""
+    return max_files * (max_bytes + PART_OVERHEAD)
+
+
 async def receive_files(
     content_type: str,
     content_length: int | None,
@@ -118,9 +123,9 @@ async def receive_files(
     if kind != b"multipart/form-data" or not boundary:
         raise InvalidInput("send the images as multipart/form-data, one `files` part per image")
     # The whole request is bounded too, so a client cannot stream forever.
-    request_cap = max_files * (max_bytes + PART_OVERHEAD)
-    if content_length is not None and content_length > request_cap:
-        raise FileTooLarge(f"the request is larger than {request_cap} bytes")
+    cap = request_cap(max_bytes, max_files)
+    if content_length is not None and content_length > cap:
+        raise FileTooLarge(f"the request is larger than {cap} bytes")
     collector = _PartCollector(field_name, max_bytes, max_files, text_fields)
     parser = MultipartParser(
         boundary,
@@ -138,8 +143,8 @@ async def receive_files(
     try:
         async for chunk in body:
             received += len(chunk)
-            if received > request_cap:
-                raise FileTooLarge(f"the request is larger than {request_cap} bytes")
+            if received > cap:
+                raise FileTooLarge(f"the request is larger than {cap} bytes")
             parser.write(chunk)
         parser.finalize()
     except Exception as exc:
@@ -178,11 +183,11 @@ def multipart_openapi(
     """OpenAPI for a route that reads its multipart body itself (no FastAPI form parameters);
     ``texts`` names its optional text fields with their descriptions."""
     binary = {"type": "string", "format": "binary"}
-    schema = {"type": "array", "items": binary} if many else binary
+    schema = {"type": "array", "items": binary, "minItems": 1} if many else binary
     properties: dict[str, Any] = {field_name: schema}
     for name, description in (texts or {}).items():
-        properties[name] = {
-            "type": "array",
+        properties[name] = {  # one part, or several: each is text on the wire
+            "type": ["array", "string"],
             "items": {"type": "string"},
             "description": description,
         }

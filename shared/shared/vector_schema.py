@@ -20,6 +20,7 @@ DIM_PROPERTY = "imagesearch.dim"
 V1_FIELDS = ["id", "width", "height", "bytes", "ingested_at", "format", "filename", "meta"]
 # Collections made before these typed fields existed hold them (at most) inside ``meta``.
 SCALARS_SINCE_V2 = ("source", "camera_id", "tags")
+CAPTURED_AT = "captured_at"  # a key of ``meta`` in the index row
 FIELDS = [*V1_FIELDS, *SCALARS_SINCE_V2]
 
 
@@ -106,7 +107,7 @@ def to_row(record: ImageRecord) -> dict[str, Any]:
         "ingested_at": record.ingested_at,
         "format": record.format,
         "filename": record.filename[:1024],
-        "meta": record.meta,
+        "meta": _with_capture_time(record),
         "source": record.source,
         "camera_id": record.camera_id or "",
         "tags": list(record.tags),
@@ -117,6 +118,7 @@ def from_row(row: dict[str, Any]) -> ImageRecord:
     embedding = row.get("embedding")
     meta = dict(row.get("meta") or {})
     legacy_source = meta.pop("source", None)  # where collections before v2 kept it
+    captured_at = meta.pop(CAPTURED_AT, None)
     source = row.get("source") or legacy_source
     return ImageRecord(
         id=row["id"],
@@ -131,4 +133,13 @@ def from_row(row: dict[str, Any]) -> ImageRecord:
         source=source if source in ("upload", "url", "camera") else "upload",
         camera_id=row.get("camera_id") or None,
         tags=list(row.get("tags") or []),
+        captured_at=int(captured_at) if captured_at is not None else None,
     )
+
+
+def _with_capture_time(record: ImageRecord) -> dict[str, Any]:
+    """A camera frame's capture time rides in ``meta`` (no typed field: nothing filters on it),
+    so search hits carry it as listings do; ``from_row`` takes it out again."""
+    if record.captured_at is None:
+        return record.meta
+    return {**record.meta, CAPTURED_AT: record.captured_at}

@@ -11,14 +11,18 @@ The ops endpoints (``/healthz`` ``/readyz`` ``/metrics``) and the metrics regist
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from pydantic import BaseModel
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.config import HttpSettings
 from shared.errors import (
@@ -87,6 +91,18 @@ def problem_response(
     return JSONResponse(body, status_code=body["status"], media_type=PROBLEM_JSON, headers=headers)
 
 
+class ModelResponse(Response):
+    """A pydantic model as JSON, serialised by pydantic in one pass. A route that returns it
+    keeps its ``response_model`` for the OpenAPI document, and skips FastAPI's validating and
+    encoding the model again: about 1 ms for a page of 20 hits, on the event loop."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        assert isinstance(content, BaseModel)
+        return content.__pydantic_serializer__.to_json(content)
+
+
 def _headers_for(exc: ImageSearchError) -> dict[str, str] | None:
     if isinstance(exc, DependencyUnavailable):
         return {"Retry-After": "5"}
@@ -113,12 +129,14 @@ def install_problem_handlers(app: FastAPI) -> None:
             problem(422, "Invalid request", detail, "validation", errors=errors)
         )
 
-    async def http_error(_: Request, exc: Exception) -> JSONResponse:
+    async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
         return problem_response(
-            problem(exc.status_code, title, str(exc.detail), f"http-{exc.status_code}"),
-            exc.headers,
+            problem(exc.status_code, title, str(exc.detail), f"http-{exc.status_code}"), headers
         )
 
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -134,62 +152,98 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, unexpected)
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method served at the request's path. Starlette's 405 names only the first matching
+    route's, and a path here often has one route per method (GET and POST /admin/users)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if route.matches(request.scope)[0] != Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
+
+
 def install_access_log(app: FastAPI, registry: CollectorRegistry) -> None:
     """One structured line and one metric sample per request, labelled by route template; the
     request's id bound to every log line meanwhile and echoed in the answer.
 
     The metrics register in ``registry``, the one the app's ``/metrics`` serves.
     """
-    requests = Counter(
-        "http_requests_total",
-        "HTTP requests",
-        ["method", "route", "status"],
-        registry=registry,
-    )
-    latency = Histogram(
-        "http_request_duration_seconds",
-        "HTTP request latency",
-        ["method", "route"],
-        buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
-        registry=registry,
-    )
+    app.add_middleware(AccessLogMiddleware, metrics=HttpMetrics(registry))
 
-    @app.middleware("http")
-    async def access_log(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        request_id = request_id_or_new(request.headers.get(REQUEST_ID_HEADER))
+
+class HttpMetrics:
+    """The request counter and latency histogram of one app, on its registry."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.requests = Counter(
+            "http_requests_total",
+            "HTTP requests",
+            ["method", "route", "status"],
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds",
+            "HTTP request latency",
+            ["method", "route"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            registry=registry,
+        )
+
+
+class AccessLogMiddleware:
+    """``install_access_log``'s middleware, a plain ASGI one: it wraps ``send`` and costs no task
+    or stream per request (Starlette's ``BaseHTTPMiddleware`` costs both)."""
+
+    def __init__(self, app: ASGIApp, metrics: HttpMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = request_id_or_new(Headers(scope=scope).get(REQUEST_ID_HEADER))
         bind_request_id(request_id)
-        request.state.request_id = request_id  # for the 500 handler, which runs outside this
+        # for the 500 handler, which runs outside this middleware
+        scope.setdefault("state", {})["request_id"] = request_id
+        echoed = (REQUEST_ID_HEADER.lower().encode(), request_id.encode())
         started = time.perf_counter()
         status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), echoed]
+            await send(message)
+
         try:
-            response = await call_next(request)
-            status = response.status_code
-            response.headers[REQUEST_ID_HEADER] = request_id
-            return response
+            await self.app(scope, receive, send_with_id)
         finally:
-            elapsed = time.perf_counter() - started
-            route = getattr(request.scope.get("route"), "path", "unmatched")
-            requests.labels(request.method, route, str(status)).inc()
-            latency.labels(request.method, route).observe(elapsed)
-            if route not in ("/healthz", "/metrics"):
-                log.info(
-                    "request",
-                    method=request.method,
-                    path=request.url.path,
-                    route=route,
-                    status=status,
-                    ms=round(elapsed * 1000, 1),
-                )
+            self._record(scope, status, time.perf_counter() - started)
             unbind_request_id()
+
+    def _record(self, scope: Scope, status: int, elapsed: float) -> None:
+        method = scope["method"]
+        route = getattr(scope.get("route"), "path", "unmatched")
+        self.metrics.requests.labels(method, route, str(status)).inc()
+        self.metrics.latency.labels(method, route).observe(elapsed)
+        if route not in ("/healthz", "/metrics"):
+            log.info(
+                "request",
+                method=method,
+                path=scope["path"],
+                route=route,
+                status=status,
+                ms=round(elapsed * 1000, 1),
+            )
 
 
 def serve(app: FastAPI, http: HttpSettings) -> None:
     """Run ``app`` with uvicorn on the configured address; logging stays ours (structlog).
 
     Headers must arrive within ``http.header_timeout_s`` (bodies are bounded by the app's
-    ``install_body_timeout``), and the client address is the one the front door names in
+    ``install_body_limits``), and the client address is the one the front door names in
     X-Forwarded-For when the connection comes from ``http.forwarded_allow_ips``.
     """
     import uvicorn

@@ -14,7 +14,17 @@ from shared.catalog.db import Catalog
 from shared.catalog.models import Base
 from shared.config import DatabaseSettings
 
-TABLES = {"images", "image_tags", "jobs", "users", "api_keys", "variants"}
+TABLES = {
+    "images",
+    "image_tags",
+    "jobs",
+    "users",
+    "api_keys",
+    "variants",
+    "cameras",
+    "captures",
+    "compliance_decisions",
+}
 
 
 def _tables(catalog: Catalog) -> set[str]:

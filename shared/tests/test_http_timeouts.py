@@ -20,7 +20,7 @@ from fastapi.responses import PlainTextResponse, StreamingResponse
 from prometheus_client import CollectorRegistry
 from starlette.types import Receive, Scope, Send
 
-from shared.http_timeouts import BodyTimeoutMiddleware, HeaderTimeoutProtocol, install_body_timeout
+from shared.http_timeouts import BodyLimitsMiddleware, HeaderTimeoutProtocol, install_body_limits
 from shared.web import install_access_log, install_problem_handlers
 from tests.support.slow_client import connect, trickle
 
@@ -42,7 +42,7 @@ async def answer_then_read(scope: Scope, receive: Receive, send: Send) -> None:
 def make_app(registry: CollectorRegistry) -> FastAPI:
     app = FastAPI()
     install_problem_handlers(app)
-    install_body_timeout(app, LIMIT_S)
+    install_body_limits(app, LIMIT_S, max_bytes=1 << 20)
     install_access_log(app, registry)
 
     @app.get("/hello")
@@ -211,4 +211,6 @@ def test_limits_must_be_positive() -> None:
     with pytest.raises(ValueError):
         HeaderTimeoutProtocol.with_timeout(0)
     with pytest.raises(ValueError):
-        BodyTimeoutMiddleware(FastAPI(), seconds=0)
+        BodyLimitsMiddleware(FastAPI(), seconds=0, max_bytes=1)
+    with pytest.raises(ValueError):
+        BodyLimitsMiddleware(FastAPI(), seconds=1, max_bytes=0)

@@ -60,6 +60,15 @@ def test_a_record_round_trips_through_a_row_as_float32() -> None:
     assert replace(back, embedding=None) == replace(RECORD, embedding=None)
 
 
+def test_a_camera_frame_keeps_its_capture_time_out_of_the_meta_it_answers() -> None:
+    frame = replace(RECORD, captured_at=1_700_000_000_123)
+    row = to_row(frame)
+    assert row["meta"] == {"exif": {"make": "Acme"}, "captured_at": 1_700_000_000_123}
+    back = from_row(row)
+    assert (back.captured_at, back.meta) == (1_700_000_000_123, {"exif": {"make": "Acme"}})
+    assert to_row(RECORD)["meta"] == {"exif": {"make": "Acme"}}  # no time, no key
+
+
 def test_a_row_of_a_collection_before_typed_source_and_tags_reads_back() -> None:
     """Collections made before v2 kept the source inside ``meta`` and had no tags."""
     row = to_row(RECORD)

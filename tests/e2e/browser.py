@@ -29,7 +29,7 @@ LAUNCH_ARGS = [
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 PAGE_SIZE = 24  # frontend/js/results.js
 INDEXED_MS = 180_000
-FINISHED = ["done", "duplicate", "failed"]
+FINISHED = ["done", "duplicate", "quarantined", "failed"]
 PHONE_DARK: dict[str, Any] = {
     "viewport": {"width": 390, "height": 844},
     "is_mobile": True,

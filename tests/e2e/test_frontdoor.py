@@ -141,8 +141,11 @@ ROUTES = [
     ("/api/v1/admin/anything/else", "ingestapi"),
     ("/api/v1/ingest", "ingestapi"),
     ("/api/v1/ingest/jobs/x", "ingestapi"),
+    ("/api/v1/cameras", "ingestapi"),
+    ("/api/v1/cameras/x", "ingestapi"),
     ("/api/v1/image?sort=newest&tag=a", "searchapi"),
     ("/api/v1/image/search?text=a", "searchapi"),
+    ("/api/v1/image/cameras", "searchapi"),
     ("/images/x/thumb", "cdnapi"),
 ]
 
@@ -157,7 +160,9 @@ def test_each_api_path_reaches_its_service(routed_front_door: str, path: str, se
     assert response.headers["Content-Security-Policy"].startswith(CSP)
 
 
-@pytest.mark.parametrize("path", ["/api/v1/administrator", "/api/v1/admins/verify"])
+@pytest.mark.parametrize(
+    "path", ["/api/v1/administrator", "/api/v1/admins/verify", "/api/v1/camerasx"]
+)
 def test_paths_that_only_look_like_admin_ones_are_nginx_404s(
     routed_front_door: str, path: str
 ) -> None:

@@ -295,6 +295,7 @@ class FakeIngestQueue(Failable):
         super().__init__()
         self.enqueued: list[Enqueued] = []
         self.variants: list[EnqueuedVariant] = []
+        self.captures: list[str] = []  # capture ids
         self.closed = False
 
     def enqueue(self, job_id: str, image_id: str, filename: str) -> None:
@@ -304,6 +305,10 @@ class FakeIngestQueue(Failable):
     def enqueue_variant(self, job_id: str, image_id: str, variant_id: str) -> None:
         self._check()
         self.variants.append(EnqueuedVariant(job_id, image_id, variant_id))
+
+    def enqueue_capture(self, capture_id: str) -> None:
+        self._check()
+        self.captures.append(capture_id)
 
     def close(self) -> None:
         self.closed = True

@@ -48,8 +48,31 @@ class Servers:
             lambda: http_ok(f"http://{self.minio_endpoint}/minio/health/ready"), 60
         )
 
+    def restart_redis(self) -> None:
+        self.redis.start()
+        self.redis.wait_ready(redis.Redis.from_url(self.redis_url(0)).ping, 30)
 
-def _redis(port: int, work: Path, log_dir: Path) -> ManagedProcess:
+    def restart_milvus(self) -> None:
+        """Start Milvus again on its port, trying until its launcher accepts the port.
+
+        The launcher checks each port with a plain bind, which fails (and it exits) while the
+        stopped server's connections on that port wait out TCP's TIME_WAIT, up to a minute.
+        """
+        milvus = self.milvus
+
+        def answers_or_exited() -> bool:
+            return not milvus.running or _milvus_answers(self.milvus_port)
+
+        def attempt() -> bool:
+            milvus.stop()  # an attempt that timed out may still be starting
+            milvus.start()
+            wait_until(answers_or_exited, 120, "Milvus to answer or exit")
+            return milvus.running
+
+        wait_until(attempt, 300, "Milvus to start again on its port", interval=5)
+
+
+def _redis(port: int, work: Path, log_dir: Path, appendonly: bool) -> ManagedProcess:
     redis_bin = shutil.which("redis-server")
     assert redis_bin, "redis-server is not installed (make test installs it)"
     argv = [
@@ -61,7 +84,7 @@ def _redis(port: int, work: Path, log_dir: Path) -> ManagedProcess:
         "--save",
         "",
         "--appendonly",
-        "no",
+        "yes" if appendonly else "no",
         "--dir",
         str(work),
     ]
@@ -105,26 +128,30 @@ def _milvus(port: int, work: Path, log_dir: Path) -> ManagedProcess:
     ]
     # Milvus does not stop on SIGTERM in reasonable time; its data recovers after a SIGKILL.
     proc = ManagedProcess("milvus", argv, log_dir, stop_timeout=5).start()
-    from pymilvus import MilvusClient
-
-    def ready() -> bool:
-        client = MilvusClient(uri=f"http://127.0.0.1:{port}", timeout=3)
-        try:
-            return client.get_server_version() is not None
-        finally:
-            client.close()
-
-    proc.wait_ready(ready, 180)
+    proc.wait_ready(lambda: _milvus_answers(port), 180)
     return proc
 
 
+def _milvus_answers(port: int) -> bool:
+    from pymilvus import MilvusClient
+
+    client = MilvusClient(uri=f"http://127.0.0.1:{port}", timeout=3)
+    try:
+        return client.get_server_version() is not None
+    finally:
+        client.close()
+
+
 @contextmanager
-def running_servers(work: Path, log_dir: Path = ROOT / "artifacts" / "logs") -> Iterator[Servers]:
-    """Start Redis, MinIO and Milvus on free ports under ``work``; stop them all on exit."""
+def running_servers(
+    work: Path, log_dir: Path = ROOT / "artifacts" / "logs", redis_aof: bool = False
+) -> Iterator[Servers]:
+    """Start Redis, MinIO and Milvus on free ports under ``work``; stop them all on exit.
+    ``redis_aof``: Redis logs every write to disk, so a restart keeps its queues."""
     ports = {name: free_port() for name in ("redis", "minio", "milvus")}
     started: list[ManagedProcess] = []
     try:
-        started.append(_redis(ports["redis"], work, log_dir))
+        started.append(_redis(ports["redis"], work, log_dir, redis_aof))
         started.append(_minio(ports["minio"], work, log_dir))
         started.append(_milvus(ports["milvus"], work, log_dir))
         yield Servers(*started, ports["redis"], ports["minio"], ports["milvus"], log_dir)

@@ -197,9 +197,9 @@ class Stack:
         self.urls["searchapi"] = f"http://127.0.0.1:{port}"
         return self.urls["searchapi"]
 
-    def start_cdnapi(self) -> str:
+    def start_cdnapi(self, **extra: str) -> str:
         port = free_port()
-        env = self.env(HTTP__PORT=str(port), CACHE__DISK_DIR=str(self.work / "cdn-cache"))
+        env = self.env(HTTP__PORT=str(port), CACHE__DISK_DIR=str(self.work / "cdn-cache"), **extra)
         binary = str(ROOT / ".bin" / "cdnapi")
         self._start("cdnapi", [binary], env, f"http://127.0.0.1:{port}/readyz", timeout=60)
         self.urls["cdnapi"] = f"http://127.0.0.1:{port}"
@@ -252,7 +252,7 @@ def wait_for_job(
 
     def terminal() -> dict[str, Any] | None:
         body: dict[str, Any] = client.get(f"{base_url}/api/v1/ingest/jobs/{job_id}").json()
-        return body if body["state"] in ("done", "failed", "duplicate") else None
+        return body if body["state"] in ("done", "failed", "duplicate", "quarantined") else None
 
     return wait_until(terminal, timeout, f"job {job_id} to finish", interval=0.2)
 

@@ -67,6 +67,8 @@ const (
 	ProblemMethodNotAllowed ProblemCode = "http-405"
 	// ProblemPreconditionFailed (412): If-Match or If-Unmodified-Since does not hold.
 	ProblemPreconditionFailed ProblemCode = "precondition-failed"
+	// ProblemTooLarge (413): the request carries a body, and cdnapi reads none.
+	ProblemTooLarge ProblemCode = "file-too-large"
 	// ProblemRangeNotSatisfiable (416): the Range lies outside the object.
 	ProblemRangeNotSatisfiable ProblemCode = "range-not-satisfiable"
 	// ProblemDependencyUnavailable (503): MinIO cannot be reached or cannot answer.
@@ -88,6 +90,8 @@ func (c ProblemCode) describe() (int, string, bool) {
 		return http.StatusMethodNotAllowed, "Method not allowed", true
 	case ProblemPreconditionFailed:
 		return http.StatusPreconditionFailed, "Precondition failed", true
+	case ProblemTooLarge:
+		return http.StatusRequestEntityTooLarge, "File too large", true
 	case ProblemRangeNotSatisfiable:
 		return http.StatusRequestedRangeNotSatisfiable, "Range not satisfiable", true
 	case ProblemDependencyUnavailable:

@@ -23,6 +23,8 @@ type Config struct {
 	WriteTimeout time.Duration `yaml:"write_timeout"`
 	// IdleTimeout bounds how long a keep-alive connection waits for its next request.
 	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// MaxHeaderBytes bounds a request's line and headers; larger ones are answered 431.
+	MaxHeaderBytes int `yaml:"max_header_bytes"`
 	// ShutdownTimeout bounds draining in-flight requests on SIGTERM/SIGINT.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	// TrustedProxies are the peers whose X-Forwarded-For is believed for the logged client address.
@@ -38,6 +40,7 @@ func NewDefaultConfig() Config {
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      5 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    32 << 10,
 		ShutdownTimeout:   15 * time.Second,
 		TrustedProxies:    []string{"127.0.0.1", "::1"},
 	}
@@ -70,6 +73,9 @@ func (c Config) Validate() error {
 		if t.d <= 0 {
 			errs = append(errs, fmt.Errorf("%s must be positive, got %s", t.name, t.d))
 		}
+	}
+	if c.MaxHeaderBytes < 1 {
+		errs = append(errs, fmt.Errorf("http.max_header_bytes must be positive, got %d", c.MaxHeaderBytes))
 	}
 	if c.ReadHeaderTimeout > c.ReadTimeout && c.ReadTimeout > 0 {
 		errs = append(errs, errors.New("http.read_header_timeout must not exceed http.read_timeout"))

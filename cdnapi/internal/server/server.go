@@ -58,7 +58,7 @@ type Server struct {
 }
 
 // New builds the router (routes, 404/405 problems, request id, access log, metrics, panic
-// recovery, the signed-link check on the byte routes while deps.Images reads privately; the probes and
+// recovery, 413 for any request body, the signed-link check on the byte routes while deps.Images reads privately; the probes and
 // /metrics stay open)
 // and the http.Server with cfg's timeouts. It does not listen yet.
 func New(cfg Config, deps Deps) (*Server, error) {
@@ -96,7 +96,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("http.trusted_proxies: %w", err)
 	}
-	engine.Use(requestID, accessLog(deps.Logger, deps.AccessLog, m), recovery(deps.Logger))
+	engine.Use(requestID, accessLog(deps.Logger, deps.AccessLog, m), recovery(deps.Logger), refuseBodies)
 	engine.NoRoute(func(c *gin.Context) {
 		handler.WriteProblem(c, handler.ProblemRouteNotFound, "no route for "+c.Request.URL.Path)
 	})
@@ -124,6 +124,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		ReadTimeout:       cfg.ReadTimeout,
 		WriteTimeout:      cfg.WriteTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    cfg.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(deps.Logger.Handler(), slog.LevelWarn),
 		ConnContext:       handler.WithConn,
 	}
@@ -169,6 +170,16 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	s.logger.Info("stopped")
 	return nil
+}
+
+// refuseBodies answers a request that carries a body (cdnapi reads none) with a 413 problem at
+// once, from its headers, and closes the connection instead of reading the body.
+func refuseBodies(c *gin.Context) {
+	if c.Request.ContentLength == 0 && len(c.Request.TransferEncoding) == 0 {
+		return
+	}
+	c.Header("Connection", "close")
+	handler.WriteProblem(c, handler.ProblemTooLarge, "cdnapi takes no request body")
 }
 
 // recovery turns a handler panic into a logged 500 problem.

@@ -6,11 +6,14 @@ from fastapi import Depends, Request
 
 from ingestapi.config import IngestSettings
 from ingestapi.container import Container
+from ingestapi.service.cameras import CameraService, CaptureService
 from ingestapi.service.fetch import UrlFetcher
 from ingestapi.service.images import ImageService
 from ingestapi.service.ingest import IngestService
+from ingestapi.service.quarantine import QuarantineService
 from ingestapi.service.variants import VariantService
 from ingestapi.service.verify import LibraryChecker
+from shared.catalog.cameras import CameraCatalog, CaptureCatalog
 from shared.links import Links
 
 
@@ -44,6 +47,26 @@ def _links(request: Request) -> Links:
     return _container(request).links()
 
 
+def _cameras(request: Request) -> CameraService:
+    return _container(request).camera_service()
+
+
+def _camera_catalog(request: Request) -> CameraCatalog:
+    return _container(request).cameras()
+
+
+def _captures(request: Request) -> CaptureService:
+    return _container(request).capture_service()
+
+
+def _capture_catalog(request: Request) -> CaptureCatalog:
+    return _container(request).captures()
+
+
+def _quarantine(request: Request) -> QuarantineService:
+    return _container(request).quarantine()
+
+
 def _settings(request: Request) -> IngestSettings:
     return _container(request).settings()
 
@@ -54,4 +77,9 @@ ImagesDep = Annotated[ImageService, Depends(_images)]
 CheckerDep = Annotated[LibraryChecker, Depends(_checker)]
 VariantsDep = Annotated[VariantService, Depends(_variants)]
 LinksDep = Annotated[Links, Depends(_links)]
+CamerasDep = Annotated[CameraService, Depends(_cameras)]
+CameraCatalogDep = Annotated[CameraCatalog, Depends(_camera_catalog)]
+CapturesDep = Annotated[CaptureService, Depends(_captures)]
+CaptureCatalogDep = Annotated[CaptureCatalog, Depends(_capture_catalog)]
+QuarantineDep = Annotated[QuarantineService, Depends(_quarantine)]
 SettingsDep = Annotated[IngestSettings, Depends(_settings)]

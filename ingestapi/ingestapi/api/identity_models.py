@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
+from pydantic.config import JsonDict
 
 from shared.identity.keys import ApiKey
+from shared.identity.passwords import MIN_LENGTH
 from shared.identity.roles import Principal, Role
-from shared.identity.users import User
+from shared.identity.users import USERNAME, User
+
+# Declared for the document; the identity stores check them and answer 400 `invalid-input`.
+NEW_PASSWORD: JsonDict = {"minLength": MIN_LENGTH}
+NEW_USERNAME: JsonDict = {"pattern": USERNAME.pattern}
 
 
 def iso(ms_or_s: int | None, *, seconds: bool = False) -> str | None:
@@ -70,23 +76,27 @@ class MeOut(BaseModel):
 
 
 class PasswordIn(BaseModel):
-    password: str = Field(max_length=1024)
+    password: str = Field(max_length=1024, json_schema_extra=NEW_PASSWORD)
 
 
 class PasswordChange(BaseModel):
     current_password: str = Field(max_length=1024)
-    password: str = Field(max_length=1024, description="the new one: 12 characters or more")
+    password: str = Field(
+        max_length=1024,
+        description="the new one: 12 characters or more",
+        json_schema_extra=NEW_PASSWORD,
+    )
 
 
 class UserIn(BaseModel):
-    username: str = Field(max_length=64)
-    password: str = Field(max_length=1024)
+    username: str = Field(max_length=64, json_schema_extra=NEW_USERNAME)
+    password: str = Field(max_length=1024, json_schema_extra=NEW_PASSWORD)
     role: Role = Role.VIEWER
 
 
 class UserPatch(BaseModel):
     role: Role | None = None
-    disabled: bool | None = None
+    disabled: StrictBool | None = None
 
 
 class UserOut(BaseModel):
@@ -110,7 +120,12 @@ class UserList(BaseModel):
 
 
 class KeyIn(BaseModel):
-    name: str = Field(min_length=1, max_length=64, description="what the key is for, e.g. ci")
+    name: str = Field(
+        min_length=1,
+        max_length=64,
+        description="what the key is for, e.g. ci",
+        json_schema_extra={"pattern": r"\S"},  # not only spaces: the name is trimmed
+    )
     role: Role
     expires_in_s: int | None = Field(default=None, gt=0, le=10 * 365 * 86400)
 

@@ -2,11 +2,15 @@
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 
 class IngestUrl(BaseModel):
-    url: str = Field(max_length=2048, description="http(s) URL of one image on a public host")
+    url: str = Field(
+        max_length=2048,
+        description="http(s) URL of one image on a public host",
+        json_schema_extra={"pattern": "^[Hh][Tt][Tt][Pp][Ss]?://"},  # the fetcher checks the rest
+    )
     tags: list[str] = Field(default=[], max_length=32, description="tags for the image")
 
 
@@ -25,7 +29,7 @@ class IngestResponse(BaseModel):
 
 
 class VerifyRequest(BaseModel):
-    repair: bool = Field(default=False, description="mend what can be mended")
+    repair: StrictBool = Field(default=False, description="mend what can be mended")
 
 
 class ProblemOut(BaseModel):

@@ -16,9 +16,10 @@ from ingestapi.queue import IngestQueue
 from shared.catalog.images import ImageCatalog
 from shared.catalog.jobs import JobStore
 from shared.config import ImageLimits
-from shared.domain import Job, JobState, check_source, normalise_tags, staging_key
-from shared.errors import DependencyUnavailable, InvalidImage, InvalidInput
+from shared.domain import Job, JobState, check_source, normalise_tags
+from shared.errors import InvalidImage, InvalidInput
 from shared.imaging import ImageInfo, inspect_image
+from shared.intake import Intake
 from shared.logging import get_logger
 from shared.spool import ReceivedFile
 from shared.storage import ObjectStore
@@ -47,10 +48,9 @@ class IngestService:
         queue: IngestQueue,
         limits: ImageLimits,
     ) -> None:
-        self._objects = objects
         self._images = images
         self._jobs = jobs
-        self._queue = queue
+        self._intake = Intake(objects, jobs, queue)
         self._limits = limits
 
     def ingest(
@@ -95,28 +95,22 @@ class IngestService:
         return Outcome(part.filename, job.state.value, job.job_id, part.digest)
 
     def _accept(self, part: ReceivedFile, info: ImageInfo, params: dict[str, Any]) -> Outcome:
-        image_id = part.digest
-        self._objects.put(staging_key(image_id), part.file, info.mime, length=part.size)
-        return self.requeue(image_id, part.filename, params, size=part.size, format=info.format)
+        job = self._intake.accept(
+            part.digest,
+            part.file,
+            info.mime,
+            part.filename,
+            params,
+            length=part.size,
+            size=part.size,
+            format=info.format,
+        )
+        return Outcome(part.filename, job.state.value, job.job_id, part.digest)
 
     def requeue(
         self, image_id: str, filename: str, params: dict[str, Any], **facts: object
     ) -> Outcome:
         """A job for bytes already staged: recorded, then queued. If either fails, the staged
         bytes go (no worker would take them) and the client is told 503, to send them again."""
-        job = Job(
-            str(uuid.uuid4()), JobState.QUEUED, image_id=image_id, filename=filename, params=params
-        )
-        try:
-            self._jobs.create(job)
-        except DependencyUnavailable:
-            self._objects.delete(staging_key(image_id))
-            raise
-        try:
-            self._queue.enqueue(job.job_id, image_id, filename)
-        except DependencyUnavailable:
-            self._objects.delete(staging_key(image_id))
-            self._jobs.forget(job.job_id)
-            raise
-        log.info("queued", image_id=image_id, job_id=job.job_id, **facts)
+        job = self._intake.queue(image_id, filename, params, **facts)
         return Outcome(filename, job.state.value, job.job_id, image_id)

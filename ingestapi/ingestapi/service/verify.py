@@ -17,6 +17,12 @@ What ``--repair`` does, kind by kind (the bytes in ``originals/`` are the truth)
 | missing-catalog-row | indexed and present, not catalogued | catalogue the index row, hash it |
 | orphan-original | bytes that nothing names | ingest them |
 | stranded-staging | an upload no job will finish | queue it, or drop it if already done |
+| held-without-bytes | a quarantined row whose held original is gone | drop the row |
+| orphan-held-bytes | bytes in ``quarantine/`` no quarantined row names | drop them |
+
+A quarantined image (``shared.compliance``) is a catalog row in that state with its bytes under
+``quarantine/`` and no index row; the checks above see only the library's (indexed) rows. Bytes
+left in ``quarantine/`` come from an admin's delete or release cut short: they are dropped.
 """
 
 from __future__ import annotations
@@ -28,7 +34,13 @@ from typing import Any
 from shared.catalog.images import ImageCatalog
 from shared.catalog.jobs import JobStore
 from shared.config import ImageLimits
-from shared.domain import original_key, staging_key, thumb_key
+from shared.domain import (
+    original_key,
+    quarantine_key,
+    quarantine_thumb_key,
+    staging_key,
+    thumb_key,
+)
 from shared.errors import ImageNotFound, InvalidImage, ObjectNotFound
 from shared.imaging import DecodedImage, decode_image, make_thumbnail
 from shared.logging import get_logger
@@ -69,6 +81,8 @@ class _Sides:
     staging: set[str]
     busy: set[str]
     unhashed: set[str]
+    held: set[str]  # quarantined rows
+    held_bytes: set[str]  # originals under quarantine/
 
 
 def _suffix_ids(keys: set[str], prefix: str, suffix: str = "") -> set[str]:
@@ -84,6 +98,7 @@ class LibraryChecker:
         vectors: VectorStore,
         requeue: Requeue,
         limits: ImageLimits,
+        held: ImageCatalog,
     ) -> None:
         self._images = images
         self._jobs = jobs
@@ -91,6 +106,7 @@ class LibraryChecker:
         self._vectors = vectors
         self._requeue = requeue
         self._limits = limits
+        self._held = held  # the catalog's quarantined images
 
     def verify(self, repair: bool) -> VerifyReport:
         sides = self._list()
@@ -101,6 +117,7 @@ class LibraryChecker:
                 "originals": len(sides.originals),
                 "thumbnails": len(sides.thumbs),
                 "staging": len(sides.staging),
+                "quarantined": len(sides.held),
             }
         )
         for problem in self._candidates(sides):
@@ -120,6 +137,7 @@ class LibraryChecker:
     def _list(self) -> _Sides:
         catalog = {i for batch in self._images.ids() for i in batch}
         index = {i for batch in self._vectors.ids() for i in batch}
+        held_keys = {k for k in self._objects.keys("quarantine/") if not k.endswith(".webp")}
         return _Sides(
             catalog=catalog,
             index=index,
@@ -128,6 +146,8 @@ class LibraryChecker:
             staging=_suffix_ids(set(self._objects.keys("staging/")), "staging/"),
             busy=self._jobs.busy_image_ids(),
             unhashed=self._images.unhashed_ids(),
+            held={i for batch in self._held.ids() for i in batch},
+            held_bytes=_suffix_ids(held_keys, "quarantine/"),
         )
 
     def _candidates(self, s: _Sides) -> list[Problem]:
@@ -164,6 +184,14 @@ class LibraryChecker:
             Problem("stranded-staging", i, "an upload no job is working on")
             for i in sorted(s.staging - s.busy)
         ]
+        found += [
+            Problem("held-without-bytes", i, "quarantined, but its original is gone")
+            for i in sorted(s.held - s.held_bytes - s.busy)
+        ]
+        found += [
+            Problem("orphan-held-bytes", i, "bytes in quarantine no quarantined row names")
+            for i in sorted(s.held_bytes - s.held - s.busy)
+        ]
         return found
 
     def _confirmed(self, problem: Problem) -> bool:
@@ -174,6 +202,8 @@ class LibraryChecker:
         has_original = self._objects.exists(original_key(image_id))
         in_catalog = bool(self._images.existing_ids([image_id]))
         in_index = bool(self._vectors.existing_ids([image_id]))
+        held = bool(self._held.existing_ids([image_id]))
+        has_held_bytes = self._objects.exists(quarantine_key(image_id))
         return {
             "index-without-bytes": in_index and not has_original,
             "catalog-without-bytes": in_catalog and not has_original and not in_index,
@@ -185,6 +215,8 @@ class LibraryChecker:
             "missing-catalog-row": in_index and has_original and not in_catalog,
             "orphan-original": has_original and not in_catalog and not in_index,
             "stranded-staging": self._objects.exists(staging_key(image_id)),
+            "held-without-bytes": held and not has_held_bytes,
+            "orphan-held-bytes": has_held_bytes and not held,
         }[problem.kind]
 
     def _repair(self, problem: Problem) -> None:
@@ -208,6 +240,12 @@ class LibraryChecker:
                 self._objects.delete(staging_key(image_id))
             else:
                 self._requeue(image_id, self._filename(image_id), REINGEST)
+        elif kind == "held-without-bytes":
+            self._held.delete(image_id)
+            self._objects.delete(quarantine_thumb_key(image_id))
+        elif kind == "orphan-held-bytes":
+            self._objects.delete(quarantine_thumb_key(image_id))
+            self._objects.delete(quarantine_key(image_id))
         problem.repaired = True
 
     def _render_thumbnail(self, image_id: str) -> None:

@@ -7,6 +7,12 @@ so a search hit always has its bytes; the catalog row and the job's `done` are w
 transaction right after the index row; the staging object goes last, so a crash loses nothing.
 Several jobs for the same new bytes (uploaded at once) all end well: the first to finish consumes
 the staging object, the others find the image catalogued and end `duplicate`.
+
+A new image passes the compliance gate (``service.compliance``) after decoding and embedding,
+before anything is written: a reject fails the job and keeps nothing, a quarantine keeps it out
+of the library, held for an admin. A job with ``{"release": true}`` indexes a held image from its
+quarantine copy without the checks (an admin decided). A catalogued image that is ingested
+again (a repair) is not reviewed again: it was decided when it arrived.
 """
 
 from __future__ import annotations
@@ -14,8 +20,10 @@ from __future__ import annotations
 import time
 
 from ingestworker.service.batcher import EmbeddingBatcher
+from ingestworker.service.compliance import ComplianceGate, Review
 from shared.catalog.images import ImageCatalog
 from shared.catalog.jobs import JobStore
+from shared.compliance import Outcome, Subject
 from shared.domain import ImageRecord, JobState, image_id_of, original_key, staging_key, thumb_key
 from shared.errors import ImageNotFound, InvalidImage, ObjectNotFound
 from shared.imaging import decode_image, make_thumbnail
@@ -25,6 +33,7 @@ from shared.storage import ObjectStore
 from shared.vectors import VectorStore
 
 log = get_logger(__name__)
+_FINISHED = (JobState.DONE, JobState.DUPLICATE, JobState.QUARANTINED)
 
 
 class IngestPipeline:
@@ -35,6 +44,7 @@ class IngestPipeline:
         images: ImageCatalog,
         jobs: JobStore,
         batcher: EmbeddingBatcher,
+        gate: ComplianceGate,
         max_pixels: int,
     ) -> None:
         self._objects = objects
@@ -42,12 +52,18 @@ class IngestPipeline:
         self._images = images
         self._jobs = jobs
         self._batcher = batcher
+        self._gate = gate
         self._max_pixels = max_pixels
 
     def process(self, job_id: str, image_id: str, filename: str) -> JobState:
         started = time.perf_counter()
-        self._jobs.set_state(job_id, JobState.PROCESSING)
         job = self._jobs.get(job_id)
+        if job.state in _FINISHED:  # delivered again after it finished (its ack was lost)
+            log.info("already finished", job_id=job_id, state=job.state.value)
+            return job.state
+        self._jobs.set_state(job_id, JobState.PROCESSING)
+        if job.params.get("release"):
+            return self._release(job_id, image_id)
         known = self._known(image_id)
         data = self._staged_bytes(image_id)
         if data is None:
@@ -55,21 +71,32 @@ class IngestPipeline:
         decoded = decode_image(data, self._max_pixels)
         thumbnail = make_thumbnail(decoded.image)
         embedding = self._batcher.embed(decoded.image)
-        self._objects.put(original_key(image_id), data, decoded.info.mime)
-        self._objects.put(thumb_key(image_id), thumbnail, "image/webp")
+        source = str(job.params.get("source", "upload"))
+        review = Review(Outcome.PASS, decoded.exif)
+        if known is None:
+            subject = Subject(
+                image_id, decoded.image, decoded.info, decoded.exif, embedding, filename, source
+            )
+            review = self._gate.review(subject, job_id)  # a reject raises: nothing is kept
+            decoded.exif = review.exif
         record = record_of(
             image_id,
             decoded,
             size=len(data),
             filename=filename,
-            source=str(job.params.get("source", "upload")),
+            source=source,
             embedding=embedding,
             known=known,
+            camera_id=job.params.get("camera_id"),
+            captured_at=job.params.get("captured_at"),
         )
         if known is None:
             record.tags = list(job.params.get("tags", []))
-        self._vectors.upsert([record])
-        self._images.add([record], finished_jobs=[job_id])
+        if review.outcome is Outcome.QUARANTINE:
+            self._gate.hold(record, data, decoded.info.mime, thumbnail, job_id)
+            self._objects.delete(staging_key(image_id))
+            return JobState.QUARANTINED
+        self._publish(record, data, decoded.info.mime, thumbnail, job_id)
         self._objects.delete(staging_key(image_id))
         log.info(
             "indexed",
@@ -77,6 +104,41 @@ class IngestPipeline:
             job_id=job_id,
             ms=round((time.perf_counter() - started) * 1000, 1),
         )
+        return JobState.DONE
+
+    def _publish(
+        self, record: ImageRecord, data: bytes, mime: str, thumbnail: bytes, job_id: str
+    ) -> None:
+        """Bytes first, then the index row, then the catalog row with the job's `done`."""
+        self._objects.put(original_key(record.id), data, mime)
+        self._objects.put(thumb_key(record.id), thumbnail, "image/webp")
+        self._vectors.upsert([record])
+        self._images.add([record], finished_jobs=[job_id])
+
+    def _release(self, job_id: str, image_id: str) -> JobState:
+        """Index a held image from its quarantine copy; its catalog row keeps what it knew. A
+        redelivery after the release finished finds the image indexed and ends `done`."""
+        held = self._gate.held(image_id)
+        if held is None:
+            if self._known(image_id) is None:
+                raise InvalidImage("the image is no longer in quarantine", "missing")
+            self._jobs.set_state(job_id, JobState.DONE)
+            return JobState.DONE
+        data = self._gate.held_original(image_id)
+        decoded = decode_image(data, self._max_pixels)
+        embedding = self._batcher.embed(decoded.image)
+        record = record_of(
+            image_id,
+            decoded,
+            size=len(data),
+            filename=held.filename,
+            source=held.source,
+            embedding=embedding,
+            known=held,
+        )
+        self._publish(record, data, decoded.info.mime, make_thumbnail(decoded.image), job_id)
+        self._gate.let_go(image_id)
+        log.info("released", image_id=image_id, job_id=job_id)
         return JobState.DONE
 
     def _known(self, image_id: str) -> ImageRecord | None:
@@ -89,6 +151,9 @@ class IngestPipeline:
         self, job_id: str, image_id: str, known: ImageRecord | None
     ) -> JobState:
         """No staged bytes: another job for the same bytes finished first, or they are lost."""
+        if self._gate.held(image_id) is not None:
+            self._jobs.set_state(job_id, JobState.QUARANTINED)
+            return JobState.QUARANTINED
         if known is None and not self._images.existing_ids([image_id]):
             raise InvalidImage("the uploaded bytes are no longer staged; upload again", "missing")
         self._jobs.set_state(job_id, JobState.DUPLICATE)

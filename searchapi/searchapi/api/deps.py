@@ -12,12 +12,22 @@ from searchapi.service.duplicates import DuplicateService
 from searchapi.service.library import LibraryService
 from searchapi.service.search import SearchService
 from searchapi.service.variants import VariantService
-from shared.domain import SearchFilters, check_source, normalise_tags
+from shared.catalog.facets import ImageFacets
+from shared.domain import SOURCES, SearchFilters, check_source, normalise_tags
 from shared.errors import InvalidInput
 from shared.imaging import MIME_TYPES
 from shared.links import Links
+from shared.openapi import bound_by
 
 _FORMAT_ALIASES = {"JPG": "JPEG", "TIF": "TIFF"}
+_FORMATS = [*MIME_TYPES, *_FORMAT_ALIASES]
+# Declared for the document; the checks below answer 400 `invalid-input` with what is allowed.
+_FORMAT_ITEMS = {"items": {"type": "string", "enum": _FORMATS + [f.lower() for f in _FORMATS]}}
+# The settings that bound the page, by name: searchapi's create_app fills in their values.
+MAX_LIMIT, MAX_OFFSET, MAX_QUERY_CHARS = "max_limit", "max_offset", "max_query_chars"
+CameraIdQuery = Annotated[
+    str | None, Query(pattern=r"^[\w.:-]{1,64}$", description="images from this camera")
+]
 
 
 def _container(request: Request) -> Container:
@@ -38,6 +48,10 @@ def _library(request: Request) -> LibraryService:
     return _container(request).library()
 
 
+def _facets(request: Request) -> ImageFacets:
+    return _container(request).facets()
+
+
 def _links(request: Request) -> Links:
     return _container(request).links()
 
@@ -52,15 +66,22 @@ def _settings(request: Request) -> SearchSettings:
 
 def _filters(
     format: Annotated[
-        list[str], Query(description="JPEG, PNG, WEBP, GIF, BMP, TIFF; repeatable")
+        list[str],
+        Query(
+            description="JPEG, PNG, WEBP, GIF, BMP, TIFF; repeatable",
+            json_schema_extra=_FORMAT_ITEMS,
+        ),
     ] = [],  # noqa: A002, B006
     min_width: Annotated[int | None, Query(ge=1)] = None,
     min_height: Annotated[int | None, Query(ge=1)] = None,
     after: Annotated[int | None, Query(ge=0, description="ingested at or after (unix ms)")] = None,
     before: Annotated[int | None, Query(ge=0, description="ingested before (unix ms)")] = None,
     tag: Annotated[list[str], Query(description="images with every one of these tags")] = [],  # noqa: B006
-    source: Annotated[str | None, Query(description="upload | url | camera")] = None,
-    camera_id: Annotated[str | None, Query(pattern=r"^[\w.:-]{1,64}$")] = None,
+    source: Annotated[
+        str | None,
+        Query(description="upload | url | camera", json_schema_extra={"enum": list(SOURCES)}),
+    ] = None,
+    camera_id: CameraIdQuery = None,
 ) -> SearchFilters:
     formats = tuple(_FORMAT_ALIASES.get(f.upper(), f.upper()) for f in format)
     if unknown := [f for f in formats if f not in MIME_TYPES]:
@@ -73,8 +94,11 @@ def _filters(
 
 def _page(
     request: Request,
-    limit: Annotated[int, Query(ge=1, description="results per page")] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[
+        int,
+        Query(ge=1, description="results per page", json_schema_extra=bound_by(maximum=MAX_LIMIT)),
+    ] = 20,
+    offset: Annotated[int, Query(ge=0, json_schema_extra=bound_by(maximum=MAX_OFFSET))] = 0,
     min_score: Annotated[
         float | None, Query(ge=-1, le=1, description="drop hits scoring below")
     ] = None,
@@ -93,6 +117,7 @@ def _page(
 ServiceDep = Annotated[SearchService, Depends(_service)]
 LibraryDep = Annotated[LibraryService, Depends(_library)]
 DuplicatesDep = Annotated[DuplicateService, Depends(_duplicates)]
+FacetsDep = Annotated[ImageFacets, Depends(_facets)]
 LinksDep = Annotated[Links, Depends(_links)]
 VariantsDep = Annotated[VariantService, Depends(_variants)]
 SettingsDep = Annotated[SearchSettings, Depends(_settings)]

@@ -22,6 +22,7 @@ class ImageOut(BaseModel):
     ingested_at: int = Field(description="unix ms")
     source: str = Field(description="upload | url | camera")
     camera_id: str | None
+    captured_at: int | None = Field(description="unix ms a camera frame was taken; else null")
     tags: list[str]
     meta: dict[str, Any] = Field(description='{"exif": {...}}: what the file said about itself')
 
@@ -39,6 +40,7 @@ class ImageOut(BaseModel):
             ingested_at=record.ingested_at,
             source=record.source,
             camera_id=record.camera_id,
+            captured_at=record.captured_at,
             tags=record.tags,
             meta=record.meta,
         )
@@ -110,3 +112,13 @@ class TagChange(BaseModel):
 class ImageTags(BaseModel):
     id: str
     tags: list[str]
+
+
+class CameraFacetOut(BaseModel):
+    camera_id: str
+    name: str | None = Field(description="null: the camera was deleted; its images stay")
+    images: int = Field(description="searchable images from this camera")
+
+
+class CameraFacets(BaseModel):
+    cameras: list[CameraFacetOut] = Field(description="by name; deleted cameras last")

@@ -3,6 +3,7 @@ one image's record, and tag edits, which the index mirrors so search can filter 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from shared.catalog.images import ImageCatalog, ImagePage, ImageQuery
@@ -21,11 +22,8 @@ class LibraryService:
         if query.source is not None:
             check_source(query.source)
         tag = next(iter(normalise_tags([query.tag] if query.tag else [])), None)
-        return self._images.page(
-            ImageQuery(
-                query.sort, query.source, tag, min(query.limit, self._max_limit), query.cursor
-            )
-        )
+        limit = min(query.limit, self._max_limit)
+        return self._images.page(dataclasses.replace(query, tag=tag, limit=limit))
 
     def image(self, image_id: str) -> ImageRecord:
         return self._images.get(check_image_id(image_id))

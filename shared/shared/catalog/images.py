@@ -1,6 +1,11 @@
 """Images in the catalog: the rows the worker writes when an image becomes searchable, and the
-reads Milvus cannot serve (newest first, counts, filters by source and tag, tag edits, the
+reads Milvus cannot serve (newest first, counts, filters by source, tag and camera, tag edits, the
 perceptual hashes duplicate search compares).
+
+An ``ImageCatalog`` sees the images in one state: ``indexed`` (the library) unless built for
+``quarantined`` (held by a compliance check for an admin's review). Rows in another state are
+absent to it in every read, count and edit, so a held image never shows in listings, duplicates
+or re-indexing, and releasing one is writing its row through the library's catalog.
 
 Pages use keyset cursors, ``(sort key, id)``: an image ingested while someone pages through the
 library never shifts what the next page holds.
@@ -16,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, cast
 
 from sqlalchemy import CursorResult, Select, and_, delete, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared.catalog.db import Catalog
@@ -26,6 +32,9 @@ from shared.errors import ImageNotFound, InvalidInput
 from shared.imaging import MIME_TYPES
 
 Sort = Literal["newest", "oldest", "name"]
+INDEXED = "indexed"
+QUARANTINED = "quarantined"
+_FINISHED = {INDEXED: JobState.DONE, QUARANTINED: JobState.QUARANTINED}
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,7 @@ class ImageQuery:
     tag: str | None = None
     limit: int = 50
     cursor: str | None = None
+    camera_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,7 @@ def _record(row: ImageRow) -> ImageRecord:
         meta={"exif": row.exif},
         source=row.source,
         camera_id=row.camera_id,
+        captured_at=row.captured_at,
         tags=[t.tag for t in row.tags],
         phash=row.phash,
     )
@@ -84,6 +95,7 @@ def _row(record: ImageRecord) -> ImageRow:
         ingested_at=record.ingested_at,
         source=record.source,
         camera_id=record.camera_id,
+        captured_at=record.captured_at,
         exif=record.meta.get("exif", {}),
         state="indexed",
         tags=[ImageTag(tag=tag) for tag in record.tags],
@@ -112,24 +124,33 @@ def decode_cursor(sort: Sort, cursor: str) -> list[Any]:
 
 
 class ImageCatalog:
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, state: str = INDEXED) -> None:
         self._catalog = catalog
+        self._state = state
+        self._in_state = ImageRow.state == state
 
     def add(self, records: Sequence[ImageRecord], finished_jobs: Sequence[str] = ()) -> None:
-        """Insert or replace rows (idempotent: a re-run writes the same rows again); the
-        ``finished_jobs`` become `done` in the same transaction."""
+        """Insert or replace rows, in this catalog's state (idempotent: a re-run writes the same
+        rows again); the ``finished_jobs`` become `done` (`quarantined`) in the same transaction.
+        Two jobs adding the same new image at once (its bytes uploaded twice) race to insert its
+        row: the loser's unit of work runs once more, and replaces the row the winner wrote."""
+        try:
+            self._add(records, finished_jobs)
+        except IntegrityError:
+            self._add(records, finished_jobs)
+
+    def _add(self, records: Sequence[ImageRecord], finished_jobs: Sequence[str]) -> None:
         with self._catalog.session() as session:
             for record in records:
-                session.merge(_row(record))
+                row = _row(record)
+                row.state = self._state
+                session.merge(row)
             if finished_jobs:
-                session.execute(state_change(finished_jobs, JobState.DONE))
+                session.execute(state_change(finished_jobs, _FINISHED[self._state]))
 
     def get(self, image_id: str) -> ImageRecord:
         with self._catalog.session() as session:
-            row = session.get(ImageRow, image_id)
-            if row is None:
-                raise ImageNotFound(f"no image {image_id}")
-            return _record(row)
+            return _record(self._row(session, image_id))
 
     def get_many(self, ids: Iterable[str]) -> list[ImageRecord]:
         """The catalogued ones among ``ids`` (unknown ids are left out), in id order."""
@@ -138,7 +159,9 @@ class ImageCatalog:
             return []
         with self._catalog.session() as session:
             rows = session.scalars(
-                select(ImageRow).where(ImageRow.id.in_(wanted)).order_by(ImageRow.id)
+                select(ImageRow)
+                .where(ImageRow.id.in_(wanted), self._in_state)
+                .order_by(ImageRow.id)
             )
             return [_record(row) for row in rows]
 
@@ -147,25 +170,29 @@ class ImageCatalog:
         if not wanted:
             return set()
         with self._catalog.session() as session:
-            return set(session.scalars(select(ImageRow.id).where(ImageRow.id.in_(wanted))))
+            query = select(ImageRow.id).where(ImageRow.id.in_(wanted), self._in_state)
+            return set(session.scalars(query))
 
     def delete(self, image_id: str) -> bool:
         """Remove the row (its tags go with it); False when there was none."""
         with self._catalog.session() as session:
-            removed = session.execute(delete(ImageRow).where(ImageRow.id == image_id))
+            removed = session.execute(
+                delete(ImageRow).where(ImageRow.id == image_id, self._in_state)
+            )
             return bool(cast(CursorResult[Any], removed).rowcount)
 
     def count(self) -> int:
         with self._catalog.session() as session:
-            return int(session.scalar(select(func.count()).select_from(ImageRow)) or 0)
+            query = select(func.count()).select_from(ImageRow).where(self._in_state)
+            return int(session.scalar(query) or 0)
 
     def ids(self, batch_size: int = 1000) -> Iterator[list[str]]:
         """Every image id, in batches, in id order (for checks and re-index)."""
         after = ""
         while True:
             with self._catalog.session() as session:
-                query = select(ImageRow.id).where(ImageRow.id > after).order_by(ImageRow.id)
-                batch = list(session.scalars(query.limit(batch_size)))
+                query = select(ImageRow.id).where(ImageRow.id > after, self._in_state)
+                batch = list(session.scalars(query.order_by(ImageRow.id).limit(batch_size)))
             if not batch:
                 return
             yield batch
@@ -174,7 +201,7 @@ class ImageCatalog:
     def hashed(self) -> list[HashedImage]:
         """Every image that has a perceptual hash, in id order."""
         pixels = ImageRow.width * ImageRow.height
-        query = select(ImageRow.id, ImageRow.phash, pixels, ImageRow.bytes)
+        query = select(ImageRow.id, ImageRow.phash, pixels, ImageRow.bytes).where(self._in_state)
         with self._catalog.session() as session:
             rows = session.execute(query.where(ImageRow.phash.is_not(None)).order_by(ImageRow.id))
             return [HashedImage(i, cast(str, phash), px, size) for i, phash, px, size in rows]
@@ -183,13 +210,14 @@ class ImageCatalog:
         """How many images have a hash, and the newest ingest: changes when hashes come or go."""
         with self._catalog.session() as session:
             query = select(func.count(ImageRow.phash), func.max(ImageRow.ingested_at))
-            count, newest = session.execute(query).one()
+            count, newest = session.execute(query.where(self._in_state)).one()
             return int(count), int(newest or 0)
 
     def unhashed_ids(self) -> set[str]:
         """Images catalogued without a perceptual hash (before hashes were computed)."""
         with self._catalog.session() as session:
-            return set(session.scalars(select(ImageRow.id).where(ImageRow.phash.is_(None))))
+            query = select(ImageRow.id).where(ImageRow.phash.is_(None), self._in_state)
+            return set(session.scalars(query))
 
     def set_phash(self, image_id: str, phash: str) -> None:
         with self._catalog.session() as session:
@@ -207,11 +235,14 @@ class ImageCatalog:
         return ImagePage(records=records, total=int(total or 0), next_cursor=cursor)
 
     def _filtered(self, statement: Select[Any], query: ImageQuery) -> Select[Any]:
+        statement = statement.where(self._in_state)
         if query.source:
             statement = statement.where(ImageRow.source == query.source)
         if query.tag:
             tagged = select(ImageTag.image_id).where(ImageTag.tag == query.tag)
             statement = statement.where(ImageRow.id.in_(tagged))
+        if query.camera_id:
+            statement = statement.where(ImageRow.camera_id == query.camera_id)
         return statement
 
     def _ordered(self, statement: Select[Any], query: ImageQuery) -> Select[Any]:
@@ -246,9 +277,8 @@ class ImageCatalog:
             ]
             return wanted
 
-    @staticmethod
-    def _row(session: Session, image_id: str) -> ImageRow:
+    def _row(self, session: Session, image_id: str) -> ImageRow:
         row = session.get(ImageRow, image_id)
-        if row is None:
+        if row is None or row.state != self._state:
             raise ImageNotFound(f"no image {image_id}")
         return row

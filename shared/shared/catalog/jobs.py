@@ -101,6 +101,22 @@ class JobStore:
         with self._catalog.session() as session:
             return {image_id for image_id in session.scalars(query) if image_id}
 
+    def stale_queued(self, kind: str, older_than_ms: int, limit: int) -> list[Job]:
+        """Jobs of ``kind`` still queued and untouched for ``older_than_ms``, oldest first (at
+        most ``limit``): those whose message the broker may have lost (the worker's sweeper)."""
+        query = (
+            select(JobRow)
+            .where(
+                JobRow.state == JobState.QUEUED.value,
+                JobRow.kind == kind,
+                JobRow.updated_at <= now_ms() - older_than_ms,
+            )
+            .order_by(JobRow.updated_at, JobRow.id)
+            .limit(limit)
+        )
+        with self._catalog.session() as session:
+            return [_job(row) for row in session.scalars(query)]
+
     def counts(self) -> dict[tuple[str, str], int]:
         """How many job records there are of each (kind, state): what the worker's metrics show."""
         query = select(JobRow.kind, JobRow.state, func.count()).group_by(JobRow.kind, JobRow.state)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -33,6 +33,7 @@ class ImageRow(Base):
     state: Mapped[str] = mapped_column(String(16), default="indexed")
     # 64-bit perceptual hash as 16 hex digits (``shared.phash``); null until computed
     phash: Mapped[str | None] = mapped_column(String(16), index=True)
+    captured_at: Mapped[int | None]  # when a camera frame was taken (camera frames only)
     tags: Mapped[list[ImageTag]] = relationship(
         cascade="all, delete-orphan",
         passive_deletes=True,
@@ -121,3 +122,62 @@ class ApiKeyRow(Base):
     expires_at: Mapped[int | None]
     revoked_at: Mapped[int | None]
     last_used_at: Mapped[int | None]
+
+
+class CameraRow(Base):
+    """An RTSP camera. ``rtsp_url`` holds its credentials (connecting needs them): never
+    answered or logged unmasked (``shared.cameras.mask_rtsp_url``)."""
+
+    __tablename__ = "cameras"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    rtsp_url: Mapped[str] = mapped_column(Text)
+    defaults: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[int]
+    updated_at: Mapped[int]
+
+
+class CaptureRow(Base):
+    """One capture from a camera (or an admin's ad-hoc URL); its id is its job's id. A deleted
+    camera leaves its captures, their ``camera_id`` null (the URL they connect to is their own)."""
+
+    __tablename__ = "captures"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    camera_id: Mapped[str | None] = mapped_column(
+        ForeignKey("cameras.id", ondelete="SET NULL"), index=True
+    )
+    rtsp_url: Mapped[str] = mapped_column(Text)
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state: Mapped[str] = mapped_column(String(16))
+    frames_kept: Mapped[int] = mapped_column(default=0)
+    frames_skipped: Mapped[int] = mapped_column(default=0)
+    reconnects: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[int]
+    updated_at: Mapped[int]
+    finished_at: Mapped[int | None]
+
+
+class ComplianceDecisionRow(Base):
+    """One compliance decision about an image: a check's outcome when it arrived, or an admin's
+    ``release`` / ``delete`` of a quarantined one (``decided_by``). No foreign key: a rejected
+    image has no row, and the history outlives a deleted image."""
+
+    __tablename__ = "compliance_decisions"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    image_id: Mapped[str] = mapped_column(String(64), index=True)
+    job_id: Mapped[str | None] = mapped_column(String(36))
+    check: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[int]

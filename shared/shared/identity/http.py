@@ -8,7 +8,7 @@ for a read); ``route_roles(app)`` reads those declarations back for the OpenAPI 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -17,6 +17,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.catalog.db import Catalog
 from shared.config import ApiSettings
@@ -26,7 +28,7 @@ from shared.identity.roles import Principal, Role
 from shared.identity.sessions import SessionTokens
 from shared.identity.users import UserStore
 from shared.identity.verifier import Verifier
-from shared.web import PROBLEM_JSON
+from shared.openapi import problems
 
 SESSION_COOKIE = "isk_session"
 CSRF_COOKIE = "isk_csrf"
@@ -34,7 +36,6 @@ CSRF_HEADER = "X-CSRF-Token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 READ: None = None  # access(READ): a viewer, or anyone when reads are public
 PUBLIC_READ_ROLE = "viewer (anyone if AUTH__PUBLIC_READ)"
-PROBLEM_FIELDS = ("type", "title", "detail")
 
 _bearer = HTTPBearer(
     auto_error=False, scheme_name="apiKey", description="An API key: `Bearer isk_…`"
@@ -74,25 +75,41 @@ async def current_principal(
 ) -> Principal | None:
     verifier = identity_of(request).verifier
     token = bearer.credentials if bearer else None
-    principal = await run_in_threadpool(verifier.principal, token, session)
+    principal = None
+    if token or session:  # a lookup; an anonymous request needs no thread hop
+        principal = await run_in_threadpool(verifier.principal, token, session)
     request.state.principal = principal
     return principal
 
 
 def access(needed: Role | None, rate_class: str | None = None) -> Any:
-    """The dependency a route declares: who may call it and which rate limit counts the call."""
+    """The dependency a route declares: who may call it and which rate limit counts the call.
+    The credential's lookup, the decision and the count take one thread hop together."""
 
     async def check(
-        request: Request, principal: Annotated[Principal | None, Depends(current_principal)]
+        request: Request,
+        bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        session: Annotated[str | None, Depends(_session)],
     ) -> Principal | None:
         identity = identity_of(request)
+        token = bearer.credentials if bearer else None
         csrf = request.headers.get(CSRF_HEADER)
-        identity.verifier.authorize(principal, needed, request.method in UNSAFE_METHODS, csrf)
-        if rate_class:
-            key = principal.rate_key if principal else f"addr:{client_address(request)}"
-            request.state.rate_headers = await run_in_threadpool(
-                identity.limiter.hit, rate_class, key
-            )
+        unsafe = request.method in UNSAFE_METHODS
+        address = client_address(request)
+
+        def decide() -> tuple[Principal | None, dict[str, str]]:
+            principal = identity.verifier.principal(token, session)
+            identity.verifier.authorize(principal, needed, unsafe, csrf)
+            if not rate_class:
+                return principal, {}
+            key = principal.rate_key if principal else f"addr:{address}"
+            return principal, identity.limiter.hit(rate_class, key)
+
+        if token or session or rate_class:
+            principal, request.state.rate_headers = await run_in_threadpool(decide)
+        else:  # nothing to look up or count: no thread hop
+            principal, _ = decide()
+        request.state.principal = principal
         await renew_if_due(request, principal)
         return principal
 
@@ -134,25 +151,44 @@ def install_identity(app: FastAPI, identity: Callable[[], Identity]) -> None:
     """Put ``identity`` (the container's provider, so tests may override what it is built
     from) on the app, add its answers' headers, declare the roles in the OpenAPI document."""
     app.state.identity = identity
-
-    @app.middleware("http")
-    async def identity_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        for name, value in getattr(request.state, "rate_headers", {}).items():
-            response.headers[name] = value
-        if response.status_code == 401 and SESSION_COOKIE in request.cookies:
-            clear_session(
-                response, identity().cookie_secure
-            )  # a dead session: reads go on anonymous
-        renewal = getattr(request.state, "renewal", None)
-        if renewal is not None and SESSION_COOKIE not in response.headers.get("set-cookie", ""):
-            token, principal = renewal
-            set_session(response, token, principal, identity().cookie_secure)
-        return response
-
+    app.add_middleware(IdentityHeadersMiddleware, identity=identity)
     _declare_roles(app)
+
+
+class IdentityHeadersMiddleware:
+    """Adds what ``access(...)`` left in the request's state to the answer's headers: the rate
+    limit's fields, a renewed session's cookies, the end of a dead session. A plain ASGI
+    middleware: it only edits the start of the answer, so it costs no task per request."""
+
+    def __init__(self, app: ASGIApp, identity: Callable[[], Identity]) -> None:
+        self.app = app
+        self.identity = identity
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+
+        async def send_with_identity(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = self._headers(scope, state, message)
+            await send(message)
+
+        await self.app(scope, receive, send_with_identity)
+
+    def _headers(self, scope: Scope, state: dict[str, Any], start: Message) -> list[Any]:
+        headers = MutableHeaders(raw=list(start.get("headers", ())))
+        for name, value in state.get("rate_headers", {}).items():
+            headers[name] = value
+        cookies = Response()
+        if start["status"] == 401 and SESSION_COOKIE in Request(scope).cookies:
+            clear_session(cookies, self.identity().cookie_secure)  # reads go on anonymous
+        renewal = state.get("renewal")
+        if renewal is not None and SESSION_COOKIE not in headers.get("set-cookie", ""):
+            token, principal = renewal
+            set_session(cookies, token, principal, self.identity().cookie_secure)
+        return [*headers.raw, *(h for h in cookies.raw_headers if h[0] == b"set-cookie")]
 
 
 def _access_check(dependant: Dependant) -> Any:
@@ -187,18 +223,11 @@ def route_roles(app: FastAPI) -> list[tuple[str, str, str]]:
     return [(method, path, _who(check)) for method, path, check in _declared(app)]
 
 
-def _problem(description: str) -> dict[str, Any]:
-    fields: dict[str, Any] = {k: {"type": "string"} for k in PROBLEM_FIELDS}
-    body = {"type": "object", "properties": {**fields, "status": {"type": "integer"}}}
-    return {"description": description, "content": {PROBLEM_JSON: {"schema": body}}}
-
-
 # What every route behind access(...) may answer besides its own responses.
-REFUSALS = {
-    "401": _problem("no credential, or one not accepted (`unauthenticated`, `session-expired`)"),
-    "403": _problem("the credential's role is too low (`forbidden`), or no CSRF token (`csrf`)"),
-}
-RATE_LIMITED = {"429": _problem("over the rate limit (`rate-limited`); see Retry-After")}
+REFUSALS = problems(401, 403)
+RATE_LIMITED = problems(429)
+# A read, or a route that only asks who calls, answers anonymous callers too.
+ANONYMOUS: dict[str, list[str]] = {}
 
 
 def _declare_roles(app: FastAPI) -> None:
@@ -213,6 +242,8 @@ def _declare_roles(app: FastAPI) -> None:
                 if operation is None:
                     continue
                 operation["x-required-role"] = _who(check)
+                if check is None or check.needed_role is READ:
+                    _allow_anonymous(operation)
                 if check is not None:
                     responses = operation.setdefault("responses", {})
                     responses.update(REFUSALS)
@@ -222,6 +253,13 @@ def _declare_roles(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _allow_anonymous(operation: dict[str, Any]) -> None:
+    """A credential is optional here: declared, but so is calling with none."""
+    security = operation.get("security")
+    if security and ANONYMOUS not in security:
+        security.append(ANONYMOUS)
 
 
 def build_identity(settings: ApiSettings, catalog: Catalog) -> Identity:

@@ -18,6 +18,7 @@ from ingestapi.api.identity_models import (
 )
 from shared.identity.http import access, identity_of
 from shared.identity.roles import Principal, Role
+from shared.openapi import problems
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 AdminDep = Annotated[Principal, access(Role.ADMIN)]
@@ -29,14 +30,14 @@ async def list_users(request: Request, _: AdminDep) -> UserList:
     return UserList(users=[UserOut.of(user) for user in users])
 
 
-@router.post("/users", status_code=201, response_model=UserOut)
+@router.post("/users", status_code=201, response_model=UserOut, responses=problems(400, 409))
 async def create_user(body: UserIn, request: Request, _: AdminDep) -> UserOut:
     users = identity_of(request).verifier.users
     user = await run_in_threadpool(users.create, body.username, body.password, body.role)
     return UserOut.of(user)
 
 
-@router.patch("/users/{username}", response_model=UserOut)
+@router.patch("/users/{username}", response_model=UserOut, responses=problems(404))
 async def update_user(username: str, body: UserPatch, request: Request, _: AdminDep) -> UserOut:
     """Change a user's role or disable them (their sessions end at once)."""
     users = identity_of(request).verifier.users
@@ -44,7 +45,7 @@ async def update_user(username: str, body: UserPatch, request: Request, _: Admin
     return UserOut.of(user)
 
 
-@router.put("/users/{username}/password", status_code=204)
+@router.put("/users/{username}/password", status_code=204, responses=problems(400, 404))
 async def reset_password(
     username: str, body: PasswordIn, request: Request, _: AdminDep
 ) -> Response:
@@ -60,7 +61,7 @@ async def list_keys(request: Request, _: AdminDep) -> KeyList:
     return KeyList(keys=[KeyOut.of(key) for key in keys])
 
 
-@router.post("/keys", status_code=201, response_model=NewKeyOut)
+@router.post("/keys", status_code=201, response_model=NewKeyOut, responses=problems(400))
 async def create_key(body: KeyIn, request: Request, admin: AdminDep) -> NewKeyOut:
     """A new API key; the answer is the only time the key itself is shown."""
     keys = identity_of(request).verifier.keys
@@ -70,7 +71,7 @@ async def create_key(body: KeyIn, request: Request, admin: AdminDep) -> NewKeyOu
     return NewKeyOut(**KeyOut.of(key).model_dump(), key=plain)
 
 
-@router.delete("/keys/{prefix}", status_code=204)
+@router.delete("/keys/{prefix}", status_code=204, responses=problems(404))
 async def revoke_key(prefix: str, request: Request, _: AdminDep) -> Response:
     """Revoke a key: the next request that uses it is refused."""
     await run_in_threadpool(identity_of(request).verifier.keys.revoke, prefix)

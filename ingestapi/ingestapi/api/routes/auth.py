@@ -17,11 +17,12 @@ from shared.identity.http import (
     set_session,
 )
 from shared.identity.roles import Principal, Role
+from shared.openapi import problems
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
-@router.post("/login", response_model=SessionOut)
+@router.post("/login", response_model=SessionOut, responses=problems(401, 429))
 async def login(body: LoginIn, request: Request, response: Response) -> SessionOut:
     """Sign in with a password: sets the session cookie (HttpOnly) and the CSRF cookie.
 
@@ -43,7 +44,7 @@ async def login(body: LoginIn, request: Request, response: Response) -> SessionO
     return SessionOut.of(principal)
 
 
-@router.post("/logout", status_code=204)
+@router.post("/logout", status_code=204, responses=problems(401))
 async def logout(
     request: Request, principal: Annotated[Principal | None, Depends(current_principal)]
 ) -> Response:
@@ -56,7 +57,7 @@ async def logout(
     return response
 
 
-@router.get("/me", response_model=MeOut)
+@router.get("/me", response_model=MeOut, responses=problems(401))
 async def me(
     request: Request, principal: Annotated[Principal | None, Depends(current_principal)]
 ) -> MeOut:
@@ -65,7 +66,7 @@ async def me(
     return MeOut.of(renewed or principal, identity_of(request).verifier.public_read)
 
 
-@router.put("/password", response_model=SessionOut)
+@router.put("/password", response_model=SessionOut, responses=problems(400, 429))
 async def change_password(
     body: PasswordChange,
     request: Request,

@@ -9,6 +9,7 @@ from ingestapi.api.models import IngestResponse, IngestUrl, JobAccepted, JobStat
 from ingestapi.service.ingest import REJECTED, IngestService, Outcome
 from shared.identity.http import READ, access
 from shared.identity.roles import Role
+from shared.openapi import ImageId, JobId, problems
 from shared.spool import ReceivedFile
 from shared.uploads import multipart_openapi, receive_request_files
 from shared.web import problem, problem_for, problem_response
@@ -42,7 +43,10 @@ async def ingest(request: Request, service: IngestDep, settings: SettingsDep) ->
     "/url",
     status_code=202,
     response_model=IngestResponse,
-    responses={202: {"description": "one job (or the problem) for the fetched image"}},
+    responses={
+        202: {"description": "one job (or the problem) for the fetched image"},
+        **problems(400, 413, 415, 422),
+    },
     dependencies=[access(Role.EDITOR, "ingest")],
 )
 async def ingest_url(body: IngestUrl, service: IngestDep, fetcher: FetcherDep) -> JSONResponse:
@@ -86,13 +90,23 @@ def _all_rejected(jobs: list[JobAccepted]) -> JSONResponse:
     return problem_response({**body, "errors": problems})
 
 
-@router.get("/jobs/{job_id}", response_model=JobStatus, dependencies=[access(READ)])
-async def job_status(job_id: str, images: ImagesDep) -> JobStatus:
+@router.get(
+    "/jobs/{job_id}",
+    response_model=JobStatus,
+    responses=problems(400, 404),
+    dependencies=[access(READ)],
+)
+async def job_status(job_id: JobId, images: ImagesDep) -> JobStatus:
     job = await run_in_threadpool(images.job, job_id)
     return JobStatus(**{**vars(job), "state": job.state.value})
 
 
-@router.delete("/images/{image_id}", status_code=204, dependencies=[access(Role.EDITOR)])
-async def delete_image(image_id: str, images: ImagesDep) -> Response:
+@router.delete(
+    "/images/{image_id}",
+    status_code=204,
+    responses=problems(400, 404),
+    dependencies=[access(Role.EDITOR)],
+)
+async def delete_image(image_id: ImageId, images: ImagesDep) -> Response:
     await run_in_threadpool(images.delete, image_id)
     return Response(status_code=204)

@@ -9,6 +9,7 @@ from ingestapi.api.variant_models import VariantAccepted
 from shared.catalog.variants import VariantState
 from shared.identity.http import access
 from shared.identity.roles import Role
+from shared.openapi import ImageId, problems
 from shared.variants import VariantParams
 
 router = APIRouter(prefix="/api/v1/ingest/images", tags=["variants"])
@@ -21,11 +22,12 @@ router = APIRouter(prefix="/api/v1/ingest/images", tags=["variants"])
     responses={
         200: {"model": VariantAccepted, "description": "the variant exists and is done"},
         202: {"description": "queued now, or already on its way (no second job)"},
+        **problems(400, 404),
     },
     dependencies=[access(Role.EDITOR, "ingest")],
 )
 async def request_variant(
-    image_id: str, params: VariantParams, variants: VariantsDep, links: LinksDep
+    image_id: ImageId, params: VariantParams, variants: VariantsDep, links: LinksDep
 ) -> JSONResponse:
     """Render the image with these parameters, once: the same parameters name the same variant.
     A failed variant asked for again is queued again."""

@@ -15,6 +15,7 @@ from searchapi.api.duplicate_models import (
 )
 from searchapi.service.duplicates import MAX_DISTANCE
 from shared.identity.http import READ, access
+from shared.openapi import ImageId, problems
 
 router = APIRouter(prefix="/api/v1/image", tags=["duplicates"])
 MaxDistance = Annotated[
@@ -23,7 +24,12 @@ MaxDistance = Annotated[
 ]
 
 
-@router.get("/duplicates", response_model=DuplicateGroupList, dependencies=[access(READ)])
+@router.get(
+    "/duplicates",
+    response_model=DuplicateGroupList,
+    responses=problems(400),
+    dependencies=[access(READ)],
+)
 async def duplicate_groups(
     duplicates: DuplicatesDep,
     links: LinksDep,
@@ -46,11 +52,13 @@ async def duplicate_groups(
 @router.get(
     "/{image_id}/duplicates",
     response_model=ImageDuplicates,
-    responses={409: {"description": "the image has no perceptual hash yet (`conflict`)"}},
+    responses=problems(
+        400, 404, 409, why={409: "the image has no perceptual hash yet (`conflict`)"}
+    ),
     dependencies=[access(READ)],
 )
 async def image_duplicates(
-    image_id: str, duplicates: DuplicatesDep, links: LinksDep, max_distance: MaxDistance = None
+    image_id: ImageId, duplicates: DuplicatesDep, links: LinksDep, max_distance: MaxDistance = None
 ) -> ImageDuplicates:
     """The near-duplicates of one image, closest first."""
     found = await run_in_threadpool(duplicates.of_image, image_id, max_distance)

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
-from searchapi.api.deps import LibraryDep, LinksDep, PageDep, ServiceDep
+from searchapi.api.deps import CameraIdQuery, LibraryDep, LinksDep, PageDep, ServiceDep
 from searchapi.api.models import (
     ImageList,
     ImageOut,
@@ -17,22 +17,25 @@ from searchapi.api.models import (
 from shared.catalog.images import ImageQuery
 from shared.identity.http import READ, access
 from shared.identity.roles import Role
+from shared.openapi import ImageId, problems
 
 router = APIRouter(prefix="/api/v1/image", tags=["images"])
 
 
-@router.get("", response_model=ImageList, dependencies=[access(READ)])
+@router.get("", response_model=ImageList, responses=problems(400), dependencies=[access(READ)])
 async def list_images(
     library: LibraryDep,
     links: LinksDep,
     sort: Literal["newest", "oldest", "name"] = "newest",
     source: Annotated[str | None, Query(description="upload | url | camera")] = None,
     tag: Annotated[str | None, Query(max_length=64)] = None,
+    camera_id: CameraIdQuery = None,
     limit: Annotated[int, Query(ge=1, description="images per page (capped)")] = 50,
     cursor: Annotated[str | None, Query(max_length=512, description="from next_cursor")] = None,
 ) -> ImageList:
     """The library, a page at a time; pages are stable while images arrive."""
-    page = await run_in_threadpool(library.page, ImageQuery(sort, source, tag, limit, cursor))
+    query = ImageQuery(sort, source, tag, limit, cursor, camera_id)
+    page = await run_in_threadpool(library.page, query)
     return ImageList(
         sort=sort,
         total=page.total,
@@ -41,20 +44,35 @@ async def list_images(
     )
 
 
-@router.get("/{image_id}", response_model=ImageOut, dependencies=[access(READ)])
-async def get_image(image_id: str, library: LibraryDep, links: LinksDep) -> ImageOut:
+@router.get(
+    "/{image_id}",
+    response_model=ImageOut,
+    responses=problems(400, 404),
+    dependencies=[access(READ)],
+)
+async def get_image(image_id: ImageId, library: LibraryDep, links: LinksDep) -> ImageOut:
     return ImageOut.of(await run_in_threadpool(library.image, image_id), links)
 
 
-@router.put("/{image_id}/tags", response_model=ImageTags, dependencies=[access(Role.EDITOR)])
-async def set_tags(image_id: str, body: Tags, library: LibraryDep) -> ImageTags:
+@router.put(
+    "/{image_id}/tags",
+    response_model=ImageTags,
+    responses=problems(400, 404),
+    dependencies=[access(Role.EDITOR)],
+)
+async def set_tags(image_id: ImageId, body: Tags, library: LibraryDep) -> ImageTags:
     """Replace the image's tags (search filters on them at once)."""
     tags = await run_in_threadpool(library.set_tags, image_id, body.tags)
     return ImageTags(id=image_id, tags=tags)
 
 
-@router.patch("/{image_id}/tags", response_model=ImageTags, dependencies=[access(Role.EDITOR)])
-async def change_tags(image_id: str, body: TagChange, library: LibraryDep) -> ImageTags:
+@router.patch(
+    "/{image_id}/tags",
+    response_model=ImageTags,
+    responses=problems(400, 404),
+    dependencies=[access(Role.EDITOR)],
+)
+async def change_tags(image_id: ImageId, body: TagChange, library: LibraryDep) -> ImageTags:
     """Add and remove tags in one step."""
     tags = await run_in_threadpool(library.change_tags, image_id, body.add, body.remove)
     return ImageTags(id=image_id, tags=tags)
@@ -63,10 +81,11 @@ async def change_tags(image_id: str, body: TagChange, library: LibraryDep) -> Im
 @router.get(
     "/{image_id}/similar",
     response_model=SearchResponse,
+    responses=problems(400, 404),
     dependencies=[access(READ, "search")],
 )
 async def similar_images(
-    image_id: str, service: ServiceDep, links: LinksDep, page: PageDep
+    image_id: ImageId, service: ServiceDep, links: LinksDep, page: PageDep
 ) -> SearchResponse:
     """Images that look like this one, best first (matches, then weaker hits, as a search);
     the image itself is excluded."""

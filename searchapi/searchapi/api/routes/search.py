@@ -5,31 +5,53 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
-from searchapi.api.deps import FiltersDep, LinksDep, PageDep, ServiceDep, SettingsDep
+from searchapi.api.deps import (
+    MAX_QUERY_CHARS,
+    FiltersDep,
+    LinksDep,
+    PageDep,
+    ServiceDep,
+    SettingsDep,
+)
 from searchapi.api.models import SearchResponse
 from shared.errors import InvalidInput
 from shared.identity.http import READ, access
+from shared.openapi import bound_by, problems
 from shared.uploads import multipart_openapi, receive_request_files
+from shared.web import ModelResponse
 
 router = APIRouter(prefix="/api/v1/image", tags=["search"])
 
 
-@router.get("/search", response_model=SearchResponse, dependencies=[access(READ, "search")])
+@router.get(
+    "/search",
+    response_model=SearchResponse,
+    responses=problems(400),
+    dependencies=[access(READ, "search")],
+)
 async def search_by_text(
     service: ServiceDep,
     links: LinksDep,
     page: PageDep,
     filters: FiltersDep,
-    text: Annotated[str, Query(min_length=1, description="what to look for, in words")],
-) -> SearchResponse:
+    text: Annotated[
+        str,
+        Query(
+            min_length=1,
+            description="what to look for, in words",
+            json_schema_extra={"pattern": r"\S", **bound_by(maxLength=MAX_QUERY_CHARS)},
+        ),
+    ],
+) -> ModelResponse:
     """Best first: every match, then at most `limit` weaker hits (`match: false`)."""
     ranking = await run_in_threadpool(service.by_text, text, page, filters)
-    return SearchResponse.build(service.model, text.strip(), page, ranking, links)
+    return ModelResponse(SearchResponse.build(service.model, text.strip(), page, ranking, links))
 
 
 @router.post(
     "/search",
     response_model=SearchResponse,
+    responses=problems(400, 413, 415, 422),
     dependencies=[access(READ, "search")],
     openapi_extra=multipart_openapi("file", many=False),
 )
@@ -40,7 +62,7 @@ async def search_by_image(
     settings: SettingsDep,
     page: PageDep,
     filters: FiltersDep,
-) -> SearchResponse:
+) -> ModelResponse:
     body = await receive_request_files(
         request, field_name="file", max_bytes=settings.limits.max_bytes, max_files=1
     )
@@ -52,4 +74,4 @@ async def search_by_image(
         ranking = await run_in_threadpool(service.by_image, upload, page, filters)
     finally:
         upload.close()
-    return SearchResponse.build(service.model, None, page, ranking, links)
+    return ModelResponse(SearchResponse.build(service.model, None, page, ranking, links))

@@ -9,12 +9,19 @@ from fastapi.concurrency import run_in_threadpool
 from searchapi.api.deps import LinksDep, VariantsDep
 from searchapi.api.variant_models import Link, VariantList, VariantOut
 from shared.identity.http import READ, access
+from shared.openapi import IMAGE_ID_PATTERN, ImageId, problems
 
 router = APIRouter(prefix="/api/v1/image", tags=["variants"])
+NO_LINKS = "no signing secret (`links-unavailable`), or a store is down (`dependency-unavailable`)"
 
 
-@router.get("/{image_id}/variants", response_model=VariantList, dependencies=[access(READ)])
-async def list_variants(image_id: str, variants: VariantsDep, links: LinksDep) -> VariantList:
+@router.get(
+    "/{image_id}/variants",
+    response_model=VariantList,
+    responses=problems(400, 404),
+    dependencies=[access(READ)],
+)
+async def list_variants(image_id: ImageId, variants: VariantsDep, links: LinksDep) -> VariantList:
     """Every variant asked for, newest first, in whatever state it is."""
     found = await run_in_threadpool(variants.for_image, image_id)
     return VariantList(image_id=image_id, variants=[VariantOut.of(v, links) for v in found])
@@ -23,16 +30,19 @@ async def list_variants(image_id: str, variants: VariantsDep, links: LinksDep) -
 @router.get(
     "/{image_id}/link",
     response_model=Link,
-    responses={503: {"description": "no signing secret configured (`links-unavailable`)"}},
+    responses=problems(400, 404, 503, why={503: NO_LINKS}),
     dependencies=[access(READ, "search")],
 )
 async def link(
-    image_id: str,
+    image_id: ImageId,
     variants: VariantsDep,
     ttl: Annotated[
         int | None, Query(ge=1, description="seconds; default signing.link_ttl_s")
     ] = None,
-    variant: Annotated[str | None, Query(description="a done variant's id")] = None,
+    variant: Annotated[
+        str | None,
+        Query(description="a done variant's id", json_schema_extra={"pattern": IMAGE_ID_PATTERN}),
+    ] = None,
     redirect: Annotated[
         Literal["storage"] | None, Query(description="storage: cdnapi answers 307 to MinIO")
     ] = None,

@@ -1,0 +1,63 @@
+"""Job records in the catalog, on SQLite and PostgreSQL: which queued jobs count as stale."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+
+from shared.catalog.db import Catalog
+from shared.catalog.jobs import JobStore, now_ms
+from shared.catalog.models import JobRow
+from shared.domain import Job, JobState
+
+MINUTE_MS = 60_000
+
+
+def _age(catalog: Catalog, job_id: str, minutes: int) -> None:
+    """Make the job's record look untouched for ``minutes``."""
+    with catalog.session() as session:
+        session.execute(
+            update(JobRow)
+            .where(JobRow.id == job_id)
+            .values(updated_at=now_ms() - minutes * MINUTE_MS)
+        )
+
+
+def test_stale_queued_lists_only_old_queued_jobs_of_the_kind_oldest_first(
+    catalog: Catalog,
+) -> None:
+    jobs = JobStore(catalog)
+    for job_id, state, kind, minutes in [
+        ("old", JobState.QUEUED, "ingest", 10),
+        ("older", JobState.QUEUED, "ingest", 20),
+        ("fresh", JobState.QUEUED, "ingest", 0),
+        ("running", JobState.PROCESSING, "ingest", 30),
+        ("finished", JobState.DONE, "ingest", 30),
+        ("variant", JobState.QUEUED, "variant", 30),
+    ]:
+        jobs.create(Job(job_id, state, "ab" * 32, "a.png", kind=kind))
+        _age(catalog, job_id, minutes)
+
+    stale = jobs.stale_queued("ingest", 5 * MINUTE_MS, limit=10)
+
+    assert [job.job_id for job in stale] == ["older", "old"]
+    assert stale[0].image_id == "ab" * 32 and stale[0].filename == "a.png"
+    assert [job.job_id for job in jobs.stale_queued("variant", 5 * MINUTE_MS, 10)] == ["variant"]
+
+
+def test_stale_queued_stops_at_the_limit_and_a_touched_job_is_fresh_again(
+    catalog: Catalog,
+) -> None:
+    jobs = JobStore(catalog)
+    for n in range(3):
+        jobs.create(Job(f"job-{n}", JobState.QUEUED, "ab" * 32))
+        _age(catalog, f"job-{n}", 10 - n)
+
+    assert [job.job_id for job in jobs.stale_queued("ingest", MINUTE_MS, limit=2)] == [
+        "job-0",
+        "job-1",
+    ]
+    jobs.set_state("job-0", JobState.QUEUED, "retrying: minio")  # a retry refreshes the record
+    assert [job.job_id for job in jobs.stale_queued("ingest", MINUTE_MS, limit=5)] == [
+        "job-1",
+        "job-2",
+    ]
