@@ -4,7 +4,8 @@ Run it with the system Python (``/usr/bin/python3``): the GStreamer bindings are
 (``gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-plugins-base gstreamer1.0-plugins-good``).
 
 Two mounts, both Motion-JPEG over RTP at 10 fps:
-- ``/cam``: a moving ball with the running time drawn on it, so no two frames are alike;
+- ``/cam``: a moving ball with the wall-clock time and the stream's running time drawn on it, so
+  no two frames are alike, not even across connections (each one starts its own pipeline);
 - ``/static``: a still test card, for the ``min_change`` case (a scene that never changes).
 
 The I420 caps before ``jpegenc`` matter: without them ``rtpjpegpay`` drops every frame as
@@ -29,7 +30,10 @@ ENCODE = (
     " ! jpegenc ! rtpjpegpay name=pay0 pt=26"
 )
 SCENES = {
-    "/cam": "videotestsrc is-live=true pattern=ball ! timeoverlay font-desc=Sans,24",
+    "/cam": (
+        "videotestsrc is-live=true pattern=ball ! clockoverlay font-desc=Sans,16"
+        " ! timeoverlay font-desc=Sans,16 valignment=bottom"
+    ),
     "/static": "videotestsrc is-live=true pattern=smpte",
 }
 ROLE = "viewer"
