@@ -48,7 +48,7 @@ class IngestTask(Task):  # type: ignore[misc]
             "retrying", job_id=kwargs["job_id"], error=str(exc), retries=self.request.retries
         )
         try:
-            jobs.set_state(kwargs["job_id"], JobState.QUEUED, f"retrying: {exc}")
+            jobs.set_state_if_busy(kwargs["job_id"], JobState.QUEUED, f"retrying: {exc}")
         except DependencyUnavailable:
             pass  # Redis itself is the outage; the record catches up on the next attempt
 
@@ -65,7 +65,7 @@ class IngestTask(Task):  # type: ignore[misc]
     ) -> None:
         reason = failure_reason(exc, self.request.retries, "processing the image")
         log.error("job failed", job_id=kwargs["job_id"], reason=reason, error=type(exc).__name__)
-        jobs.set_state(kwargs["job_id"], JobState.FAILED, reason)
+        jobs.set_state_if_busy(kwargs["job_id"], JobState.FAILED, reason)
         if isinstance(exc, InvalidImage):
             objects.delete(staging_key(kwargs["image_id"]))  # nothing of a bad image stays
 

@@ -69,6 +69,21 @@ class CatalogWriteOutage(ImageCatalog):
         super().add(records, finished_jobs)
 
 
+class StagingDeleteOutage(FakeObjectStore):
+    """Object storage that goes down once: as the staging object is deleted, the job's last
+    step, after the job was recorded done."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.outages_left = 1
+
+    def delete(self, key: str) -> None:
+        if key.startswith("staging/") and self.outages_left:
+            self.outages_left -= 1
+            raise DependencyUnavailable(self.dependency)
+        super().delete(key)
+
+
 @dataclass
 class Worker:
     pipeline: IngestPipeline
@@ -278,3 +293,23 @@ def test_a_job_delivered_again_after_it_finished_stays_as_it_ended(worker: Worke
     assert worker.process(image_id) == JobState.DONE
     assert worker.jobs.get(JOB).state == JobState.DONE
     assert len(worker.vectors.get([image_id])) == 1
+
+
+def test_an_outage_on_the_last_step_leaves_the_job_done_when_it_runs_again(
+    catalog: FailableCatalog,
+) -> None:
+    """The job was recorded done with its row, then the staging delete met an outage. The retry
+    (its state not reopened: ``JobStore.set_state_if_busy``) keeps it `done` and deletes the
+    staged bytes; before, it reopened the job and ended it `duplicate` (found by the soak)."""
+    for worker in worker_on(
+        StagingDeleteOutage(), ImageCatalog(catalog), JobStore(catalog), catalog
+    ):
+        image_id = worker.stage(encode(picture(), "PNG"))
+        with pytest.raises(DependencyUnavailable):
+            worker.process(image_id)
+        assert worker.objects.exists(staging_key(image_id))
+        worker.jobs.set_state_if_busy(JOB, JobState.QUEUED, "retrying: MinIO")  # what on_retry does
+        assert worker.jobs.get(JOB).state == JobState.DONE
+        assert worker.process(image_id) == JobState.DONE
+        assert worker.jobs.get(JOB).state == JobState.DONE
+        assert not worker.objects.exists(staging_key(image_id))

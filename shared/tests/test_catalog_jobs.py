@@ -61,3 +61,19 @@ def test_stale_queued_stops_at_the_limit_and_a_touched_job_is_fresh_again(
         "job-1",
         "job-2",
     ]
+
+
+def test_set_state_if_busy_moves_a_running_job_but_never_reopens_a_finished_one(
+    catalog: Catalog,
+) -> None:
+    jobs = JobStore(catalog)
+    jobs.create(Job("running", JobState.PROCESSING, "a" * 64, "a.png"))
+    jobs.create(Job("finished", JobState.DONE, "b" * 64, "b.png"))
+    jobs.set_state_if_busy("running", JobState.QUEUED, "retrying: MinIO")
+    jobs.set_state_if_busy("finished", JobState.QUEUED, "retrying: MinIO")
+    jobs.set_state_if_busy("finished", JobState.FAILED, "MinIO stayed unavailable")
+    assert (jobs.get("running").state, jobs.get("running").error) == (
+        JobState.QUEUED,
+        "retrying: MinIO",
+    )
+    assert (jobs.get("finished").state, jobs.get("finished").error) == (JobState.DONE, None)

@@ -58,8 +58,11 @@ class IngestPipeline:
     def process(self, job_id: str, image_id: str, filename: str) -> JobState:
         started = time.perf_counter()
         job = self._jobs.get(job_id)
-        if job.state in _FINISHED:  # delivered again after it finished (its ack was lost)
+        if job.state in _FINISHED:  # delivered again after it finished (its ack was lost, or
+            # its last step, the staging delete, failed): finish that step, keep the outcome
             log.info("already finished", job_id=job_id, state=job.state.value)
+            if job.state is not JobState.DUPLICATE:  # a duplicate never took the staged bytes
+                self._objects.delete(staging_key(image_id))
             return job.state
         self._jobs.set_state(job_id, JobState.PROCESSING)
         if job.params.get("release"):

@@ -69,7 +69,7 @@ class VariantRenderer:
         try:
             self._variants.set_state(variant_id, VariantState.QUEUED, reason)
         except VariantNotFound:
-            self._jobs.set_state(job_id, JobState.QUEUED, reason)
+            self._jobs.set_state_if_busy(job_id, JobState.QUEUED, reason)
 
     def failed(self, job_id: str, variant_id: str, reason: str) -> None:
         """The variant failed (asking for it again re-queues it); its job records why. The job

@@ -85,6 +85,12 @@ class JobStore:
         with self._catalog.session() as session:
             session.execute(state_change([job_id], state, error))
 
+    def set_state_if_busy(self, job_id: str, state: JobState, error: str | None = None) -> None:
+        """Like ``set_state``, unless the job already ended: an attempt that fails after its job
+        was recorded finished (on its last step) must not reopen it as queued or failed."""
+        with self._catalog.session() as session:
+            session.execute(state_change([job_id], state, error).where(JobRow.state.in_(_BUSY)))
+
     def forget(self, job_id: str) -> None:
         """Remove a record that never became a job (its queueing failed, the client got a 503)."""
         with self._catalog.session() as session:
