@@ -78,8 +78,9 @@ def top_five(stack: Stack) -> dict[str, list[str]]:
 @pytest.fixture(scope="module")
 def source(stack_factory: Any) -> Iterator[Stack]:
     stack = stack_factory("backup-source")
-    stack.start_ingestapi()
-    stack.start_worker()
+    with stack.starting_together():
+        stack.start_ingestapi()
+        stack.start_worker()
     yield stack
     stack.stop_all()
 
@@ -129,8 +130,9 @@ def restored(stack_factory: Any, backup: Path) -> Iterator[Stack]:
 @pytest.fixture(scope="module")
 def searching(source: Stack, restored: Stack) -> tuple[Stack, Stack]:
     """Both stacks with a searchapi (started here: each test's setup stays within its timeout)."""
-    source.start_searchapi()
-    restored.start_searchapi()
+    with source.starting_together(), restored.starting_together():
+        source.start_searchapi()
+        restored.start_searchapi()
     return source, restored
 
 

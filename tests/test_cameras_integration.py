@@ -35,9 +35,10 @@ WORKER_ENV = {
 @pytest.fixture(scope="module")
 def stack(stack_factory: Any) -> Iterator[Stack]:
     stack = stack_factory("cameras")
-    stack.start_ingestapi()
-    stack.start_worker(**WORKER_ENV)
-    stack.start_searchapi()
+    with stack.starting_together():
+        stack.start_ingestapi()
+        stack.start_worker(**WORKER_ENV)
+        stack.start_searchapi()
     yield stack
     stack.stop_all()
 

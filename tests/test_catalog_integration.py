@@ -24,9 +24,10 @@ COUNT = 12
 @pytest.fixture(scope="module")
 def stack(stack_factory: Any) -> Iterator[Stack]:
     stack = stack_factory("catalog")
-    stack.start_ingestapi()
-    stack.start_worker()
-    stack.start_searchapi()
+    with stack.starting_together():
+        stack.start_ingestapi()
+        stack.start_worker()
+        stack.start_searchapi()
     yield stack
     stack.stop_all()
 

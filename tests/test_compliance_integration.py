@@ -48,10 +48,11 @@ OTHERS = (1, 4, 8, 20, 25, 32, 49, 68)  # red squares, circles of other colours
 @pytest.fixture(scope="module")
 def stack(stack_factory: Any) -> Iterator[Stack]:
     stack = stack_factory("compliance")
-    stack.start_ingestapi()
-    stack.start_worker(COMPLIANCE__CHECKS=json.dumps(CHECKS))
-    stack.start_searchapi()
-    stack.start_cdnapi()
+    with stack.starting_together():
+        stack.start_ingestapi()
+        stack.start_worker(COMPLIANCE__CHECKS=json.dumps(CHECKS))
+        stack.start_searchapi()
+        stack.start_cdnapi()
     yield stack
     stack.stop_all()
 

@@ -40,9 +40,10 @@ DISTANCES = range(4, 17)
 @pytest.fixture(scope="module")
 def stack(stack_factory: Any) -> Iterator[Stack]:
     stack = stack_factory("duplicates")
-    stack.start_ingestapi()
-    stack.start_worker()
-    stack.start_searchapi()
+    with stack.starting_together():
+        stack.start_ingestapi()
+        stack.start_worker()
+        stack.start_searchapi()
     yield stack
     stack.stop_all()
 

@@ -27,10 +27,11 @@ PASSWORD = "viewer password 123"
 @pytest.fixture(scope="module")
 def stack(stack_factory: Any) -> Iterator[Stack]:
     stack = stack_factory("identity", public_read=False)
-    stack.start_ingestapi()
-    stack.start_worker()
-    stack.start_searchapi(RATE_LIMIT__SEARCH=f"{SEARCH_LIMIT}/minute")
-    stack.start_cdnapi()
+    with stack.starting_together():
+        stack.start_ingestapi()
+        stack.start_worker()
+        stack.start_searchapi(RATE_LIMIT__SEARCH=f"{SEARCH_LIMIT}/minute")
+        stack.start_cdnapi()
     yield stack
     stack.stop_all()
 

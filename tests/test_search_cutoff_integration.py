@@ -76,9 +76,10 @@ def library() -> dict[str, tuple[bytes, str]]:
 @pytest.fixture(scope="module")
 def stack(stack_factory: Any) -> Iterator[Stack]:
     stack = stack_factory("cutoff")
-    stack.start_ingestapi()
-    stack.start_worker()
-    stack.start_searchapi()
+    with stack.starting_together():
+        stack.start_ingestapi()
+        stack.start_worker()
+        stack.start_searchapi()
     yield stack
     stack.stop_all()
 

@@ -33,10 +33,11 @@ COVER = {"width": 800, "height": 600, "fit": "cover", "format": "webp", "graysca
 @pytest.fixture(scope="module")
 def stack(stack_factory: Any) -> Iterator[Stack]:
     stack = stack_factory("variants", public_read=False)
-    stack.start_ingestapi()
-    stack.start_worker()
-    stack.start_searchapi()
-    stack.start_cdnapi()
+    with stack.starting_together():
+        stack.start_ingestapi()
+        stack.start_worker()
+        stack.start_searchapi()
+        stack.start_cdnapi()
     yield stack
     stack.stop_all()
 

@@ -1,84 +1,243 @@
-"""``make bench-ingest``: images/s through the real pipeline (ingestapi → Redis → worker → MinIO +
-Milvus), on servers of its own, for the tiny demo model and for ViT-B-32's architecture.
+"""``make bench-ingest``: how close ingest comes to the speed of the machine, per model, in one run
+on servers of its own (Redis, MinIO, Milvus; then ingestapi and a worker per model).
 
-ViT-B-32 runs with untrained weights here (no model hub): the compute, and so the speed, is the
-production model's.
+For each model it measures, side by side: the forward pass alone at the worker's batch size, the
+CPU stage per picture (draft decode, thumbnail, the model's transform) on one core and on all
+(``tools/ingest_stages.py``), the limit they imply together, ``1 / (cpu_stage_cost / cores +
+embed_cost)``, and then photo-like 1024x768 JPEGs uploaded through ingestapi by several clients
+at once until every job is done: end-to-end images/s, its ratio to the limit, and the worker's
+peak RSS. The embedder runs with the worker's own model settings (conf + env), device and runtime
+as asked. ViT-B-32 runs with untrained weights (no model hub): its compute, and so its speed, is
+the production model's.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+os.environ.setdefault("CONF_DIR", str(ROOT / "conf"))
 
 import httpx  # noqa: E402
 
 from imagesearch_samples.shapes import samples  # noqa: E402
-from tests.support.images import encode  # noqa: E402
-from tests.support.servers import running_servers  # noqa: E402
-from tests.support.stack import Stack, wait_for_job  # noqa: E402
+from ingestworker.config import WorkerSettings  # noqa: E402
+from shared.catalog.jobs import JobStore  # noqa: E402
+from shared.config import ModelSettings  # noqa: E402
+from shared.embedding import TINY_CHECKPOINT, TINY_MODEL, ClipEmbedder, agreement  # noqa: E402
+from tests.support.processes import wait_until  # noqa: E402
+from tests.support.servers import Servers, running_servers  # noqa: E402
+from tests.support.stack import Stack  # noqa: E402
+from tools.ingest_stages import (  # noqa: E402
+    HEIGHT,
+    WIDTH,
+    cpu_stage_rate,
+    embed_rate,
+    min_side,
+    photo_likes,
+)
 
-MODELS = {"tiny-shapes": None, "ViT-B-32": ""}  # None: the committed checkpoint; "": untrained
+MODELS = {"tiny": (TINY_MODEL, str(TINY_CHECKPOINT)), "vit": ("ViT-B-32", "")}
+GOALS = {"tiny": 0.7, "vit": 0.8}  # end-to-end ÷ limit
+RSS_GOAL_MB = 2048
+ONE_CORE_PICTURES = 100  # enough for a steady rate on one core
+FINISHED = ("done", "failed", "duplicate", "quarantined")
 
 
-def _pictures(n: int, size: int, seed: int) -> list[tuple[str, bytes]]:
-    return [
-        (f"{s.colour}-{s.shape}-{i}.jpg", encode(img, "JPEG", quality=88))
-        for i, (s, img) in enumerate(samples(n, seed=seed, image_size=size))
-    ]
+@dataclass
+class Figures:
+    model: str
+    batch: int
+    precision: str
+    embed: float  # images/s, forward pass alone
+    one_core: float  # images/s, CPU stage
+    all_cores: float
+    agreement: float | None = None  # on CUDA: least cosine of its precision's rows vs fp32's
+    uploads: float = 0.0  # images/s until ingestapi had answered every request
+    e2e: float = 0.0
+    rss_mb: float = 0.0
+
+    @property
+    def limit(self) -> float:
+        cores = os.cpu_count() or 1
+        return 1 / (1 / self.one_core / cores + 1 / self.embed)
 
 
-def run(stack: Stack, pictures: list[tuple[str, bytes]], batch: int) -> float:
-    url = stack.urls["ingestapi"]
-    with httpx.Client(timeout=300, headers=stack.auth_headers()) as client:
+def model_settings(key: str, device: str, runtime: str) -> ModelSettings:
+    """The worker's model settings (conf/ingestworker.yaml + env), for ``key``'s model."""
+    name, weights = MODELS[key]
+    chosen = {"name": name, "pretrained": weights, "device": device, "runtime": runtime}
+    return ModelSettings.model_validate({**WorkerSettings().model.model_dump(), **chosen})
+
+
+def measure_stages(settings: ModelSettings, pictures: list[bytes], max_pixels: int) -> Figures:
+    embedder = ClipEmbedder(settings)
+    embedder.load()
+    embed = embed_rate(embedder, pictures, max_pixels)
+    side = min_side(embedder)
+    name = settings.name
+    one = cpu_stage_rate(name, side, max_pixels, pictures[:ONE_CORE_PICTURES], processes=1)
+    every = cpu_stage_rate(name, side, max_pixels, pictures, processes=os.cpu_count() or 1)
+    figures = Figures(name, embedder.batch_size, embedder.precision, embed, one, every)
+    if embedder.device == "cuda":
+        figures.agreement = agreement_with_fp32(settings)
+    return figures
+
+
+def agreement_with_fp32(settings: ModelSettings) -> float:
+    """How the settings' precision agrees with fp32 on the shape pictures. Both embedders start
+    from one seed: untrained weights (``pretrained=""``) are drawn anew at each load."""
+    import torch
+
+    images = [image for _, image in samples(32, seed=7, image_size=256)]
+    embedders = {}
+    for precision in ("fp32", settings.precision):
+        torch.manual_seed(0)
+        embedders[precision] = ClipEmbedder(settings.model_copy(update={"precision": precision}))
+        embedders[precision].load()
+    return agreement(embedders["fp32"], embedders[settings.precision], images)
+
+
+def upload(clients: list[httpx.Client], pictures: list[bytes], per_request: int) -> int:
+    """Send every picture through ingestapi, one request per client at a time; the jobs made."""
+    named = [(f"bench-{i:05d}.jpg", data, "image/jpeg") for i, data in enumerate(pictures)]
+    batches = [named[i : i + per_request] for i in range(0, len(named), per_request)]
+
+    def send(client: httpx.Client, share: list[list[tuple[str, bytes, str]]]) -> int:
+        made = 0
+        for batch in share:
+            response = client.post("/api/v1/ingest", files=[("files", f) for f in batch])
+            response.raise_for_status()
+            made += sum(1 for job in response.json()["jobs"] if job.get("job_id"))
+        return made
+
+    shares = [batches[k :: len(clients)] for k in range(len(clients))]
+    with ThreadPoolExecutor(len(clients)) as pool:
+        return sum(pool.map(send, clients, shares))
+
+
+def finished_states(jobs: JobStore, expected: int) -> dict[str, int] | None:
+    states: dict[str, int] = {}
+    for (_, state), count in jobs.counts().items():
+        states[state] = states.get(state, 0) + count
+    return states if sum(states.get(s, 0) for s in FINISHED) >= expected else None
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The process's high-water resident set (VmHWM): its peak over its whole life."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmHWM for pid {pid}")
+
+
+def ingest(stack: Stack, pictures: list[bytes], args: argparse.Namespace, figures: Figures) -> None:
+    """End-to-end images/s (first request sent → every job finished), the uploads' part of it,
+    and the worker's peak RSS."""
+    stack.start_ingestapi(RATE_LIMIT__INGEST="100000/minute")
+    worker = stack.start_worker(MODEL__DEVICE=args.device, MODEL__RUNTIME=args.runtime)
+    assert worker.proc is not None
+    catalog = stack.catalog()
+    with ExitStack() as opened:
+        opened.callback(catalog.close)
+        clients = [
+            opened.enter_context(stack.client("ingestapi", timeout=600))
+            for _ in range(args.clients)
+        ]
+        jobs = JobStore(catalog)
         started = time.perf_counter()
-        jobs = []
-        for i in range(0, len(pictures), batch):
-            files = [("files", item) for item in pictures[i : i + batch]]
-            jobs += client.post(f"{url}/api/v1/ingest", files=files).json()["jobs"]
-        states = [wait_for_job(client, url, job["job_id"], timeout=900)["state"] for job in jobs]
+        made = upload(clients, pictures, args.per_request)
+        uploaded = time.perf_counter() - started
+        states = wait_until(
+            lambda: finished_states(jobs, made), 60 + len(pictures), "every job to finish"
+        )
         elapsed = time.perf_counter() - started
-    assert states.count("done") == len(pictures), f"not all done: {set(states)}"
-    return elapsed
+    if states.get("done", 0) != len(pictures):
+        raise RuntimeError(f"not every picture indexed: {states}")
+    figures.uploads, figures.e2e = len(pictures) / uploaded, len(pictures) / elapsed
+    figures.rss_mb = peak_rss_mb(worker.proc.pid)
+
+
+def bench(servers: Servers, key: str, pictures: list[bytes], args: argparse.Namespace) -> Figures:
+    settings = model_settings(key, args.device, args.runtime)
+    figures = measure_stages(settings, pictures, WorkerSettings().limits.max_pixels)
+    name, weights = MODELS[key]
+    number = list(MODELS).index(key)
+    stack = Stack(servers, f"bench-{key}", number + 1, model_name=name, model_weights=weights)
+    try:
+        ingest(stack, pictures, args, figures)
+    finally:
+        stack.stop_all()
+        shutil.rmtree(stack.work, ignore_errors=True)
+    return figures
+
+
+def report(rows: list[tuple[str, Figures]], args: argparse.Namespace, kb: float) -> None:
+    print(
+        f"\ningest: {args.images} photo-like JPEGs of {WIDTH}x{HEIGHT} (gradients + grain, "
+        f"{kb:.0f} KB mean), {args.clients} clients x {args.per_request} files per request; "
+        f"device {args.device}, runtime {args.runtime}, {os.cpu_count()} cores"
+    )
+    print("CPU stage: draft decode + thumbnail + the model's transform, one process per core")
+    print("limit = 1 / (CPU stage cost / cores + forward pass cost); images/s throughout;")
+    print("upload: until ingestapi answered every request; e2e: until every job was done")
+    print(
+        f"{'model':<12}{'batch':>6}{'prec':>6}{'embed':>9}{'cpu 1':>8}{'cpu all':>9}"
+        f"{'limit':>8}{'upload':>8}{'e2e':>8}{'e2e/lim':>9}{'RSS MB':>8}"
+    )
+    for _, f in rows:
+        print(
+            f"{f.model:<12}{f.batch:>6}{f.precision:>6}{f.embed:>9.1f}{f.one_core:>8.1f}"
+            f"{f.all_cores:>9.1f}{f.limit:>8.1f}{f.uploads:>8.1f}{f.e2e:>8.1f}"
+            f"{f.e2e / f.limit:>9.2f}{f.rss_mb:>8.0f}"
+        )
+    print()
+    goals(rows, args.device)
+
+
+def goals(rows: list[tuple[str, Figures]], device: str) -> None:
+    """The issue's goals, one line each; on CUDA the CPU stages bound the rate, not the GPU."""
+    cores = os.cpu_count() or 1
+    for key, f in rows:
+        print(f"{f.model}: e2e/limit {f.e2e / f.limit:.2f} (goal >= {GOALS[key]})")
+        if device == "cuda":
+            ratio = f.e2e / (cores * f.one_core)
+            print(f"{f.model}: e2e / (cores x one-core CPU stage) {ratio:.2f} (goal >= 0.7)")
+        if f.agreement is not None:
+            cosine = f"least cosine {f.agreement:.4f}"
+            print(f"{f.model}: {f.precision} vs fp32, {cosine} (goal >= 0.999)")
+    heaviest = max((f for _, f in rows), key=lambda f: f.rss_mb)
+    print(f"worker peak RSS {heaviest.rss_mb:.0f} MB, {heaviest.model} (goal < {RSS_GOAL_MB})")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", type=int, default=200)
-    parser.add_argument("--size", type=int, default=640, help="picture side in px")
-    parser.add_argument("--batch", type=int, default=20, help="files per request")
+    parser.add_argument("--images", type=int, default=1000)
+    parser.add_argument("--models", default="tiny,vit", help="comma-separated: tiny, vit")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    parser.add_argument("--runtime", choices=("torch", "onnx"), default="torch")
+    parser.add_argument("--clients", type=int, default=4, help="uploads at once")
+    parser.add_argument("--per-request", type=int, default=25, help="files per request")
     args = parser.parse_args()
+    keys = [key.strip() for key in args.models.split(",")]
+    if unknown := set(keys) - set(MODELS):
+        parser.error(f"unknown models {sorted(unknown)}; choose from {sorted(MODELS)}")
 
-    rows = []
+    pictures = photo_likes(args.images)
+    kb = sum(map(len, pictures)) / len(pictures) / 1000
     with tempfile.TemporaryDirectory() as work, running_servers(Path(work)) as servers:
-        for number, (model, weights) in enumerate(MODELS.items()):
-            stack = Stack(
-                servers=servers,
-                name=f"bench-{number}",
-                redis_db=number + 1,
-                model_name=model,
-                **({} if weights is None else {"model_weights": weights}),
-            )
-            try:
-                stack.start_ingestapi()
-                stack.start_worker()
-                pictures = _pictures(args.images, args.size, seed=1000 + number)
-                elapsed = run(stack, pictures, args.batch)
-                rows.append((model, len(pictures), elapsed))
-            finally:
-                stack.stop_all()
-    print(
-        f"\ningest: {args.images} JPEGs of {args.size}x{args.size} px, {args.batch} per request, "
-        f"one worker (threads, batched embedding), CPU"
-    )
-    print(f"{'model':<14}{'images':>8}{'seconds':>10}{'images/s':>10}")
-    for model, count, elapsed in rows:
-        print(f"{model:<14}{count:>8}{elapsed:>10.1f}{count / elapsed:>10.1f}")
+        rows = [(key, bench(servers, key, pictures, args)) for key in keys]
+    report(rows, args, kb)
 
 
 if __name__ == "__main__":

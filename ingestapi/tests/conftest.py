@@ -27,8 +27,9 @@ WORKER_MAX_PIXELS = 1_000_000
 @pytest.fixture(scope="module")
 def stack(stack_factory: Any) -> Iterator[Stack]:
     stack = stack_factory("ingest")
-    stack.start_ingestapi()
-    stack.start_worker(LIMITS__MAX_PIXELS=str(WORKER_MAX_PIXELS))
+    with stack.starting_together():
+        stack.start_ingestapi()
+        stack.start_worker(LIMITS__MAX_PIXELS=str(WORKER_MAX_PIXELS))
     yield stack
     stack.stop_all()
 

@@ -27,7 +27,7 @@ from shared.domain import (
     thumb_key,
     variant_key,
 )
-from shared.errors import ImageNotFound, InvalidInput, JobNotFound
+from shared.errors import Conflict, ImageNotFound, InvalidInput, JobNotFound
 from tests.support.fakes import FakeObjectStore, FakeVectorStore
 from tests.support.local_catalog import FailableCatalog
 
@@ -177,3 +177,23 @@ def test_a_deletion_notice_with_redis_down_is_logged_not_raised() -> None:
         "deletion not announced",
         image_id_of(b"gone"),
     )
+
+
+@pytest.mark.parametrize("state", [JobState.QUEUED, JobState.PROCESSING])
+def test_delete_while_a_job_of_the_image_is_busy_is_a_conflict_and_deletes_nothing(
+    image_service: ImageService,
+    objects: FakeObjectStore,
+    vectors: FakeVectorStore,
+    images: ImageCatalog,
+    jobs: JobStore,
+    notices: RecordedNotices,
+    state: JobState,
+) -> None:
+    image_id = image_id_of(b"being ingested again")
+    _store_everywhere(image_id, objects, vectors, images)
+    jobs.create(Job(str(uuid.uuid4()), state, image_id, "a.png"))
+    with pytest.raises(Conflict):
+        image_service.delete(image_id)
+    assert set(vectors.rows) == {image_id} and len(objects.objects) == 3
+    assert images.existing_ids([image_id]) == {image_id}
+    assert notices.announced == []

@@ -151,12 +151,13 @@ def images() -> Iterator[ImageServer]:
 @pytest.fixture(scope="module")
 def url_stack(stack_factory: Any) -> Iterator[Stack]:
     stack = stack_factory("ingest-url")
-    stack.start_ingestapi(
-        INGEST__URL_ALLOW_PRIVATE="true",
-        INGEST__URL_TIMEOUT_S="2",
-        LIMITS__MAX_BYTES=str(MAX_BYTES),
-    )
-    stack.start_worker()
+    with stack.starting_together():
+        stack.start_ingestapi(
+            INGEST__URL_ALLOW_PRIVATE="true",
+            INGEST__URL_TIMEOUT_S="2",
+            LIMITS__MAX_BYTES=str(MAX_BYTES),
+        )
+        stack.start_worker()
     yield stack
     stack.stop_all()
 

@@ -3,9 +3,10 @@
 streams; ``cameras.max_streams`` bounds how many do, across workers).
 
 The worker runs a threads pool in one process, so every job shares one loaded model and the
-embedding batcher can put jobs that wait together into one forward pass. The ops endpoints
-(/healthz /readyz /metrics) run beside Celery on a thread of their own, and so does the sweeper
-that sends again the jobs whose message the broker lost (``service.sweeper``).
+batchers can put jobs that wait together into one forward pass and one index + catalog write.
+The pool is as large as ``worker.concurrency`` says, or sized for the machine (``config``).
+The ops endpoints (/healthz /readyz /metrics) run beside Celery on a thread of their own, and so
+does the sweeper that sends again the jobs whose message the broker lost (``service.sweeper``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from celery import Celery
 
 from ingestworker import capture_tasks, tasks, variant_tasks
 from ingestworker.celery_app import create_celery
-from ingestworker.config import WorkerSettings
+from ingestworker.config import WorkerSettings, decoded_in_flight
 from ingestworker.container import Container
 from shared.catalog import migrate
 from shared.catalog.backfill import backfill_from_index
@@ -106,11 +107,18 @@ def main() -> None:
     ops = OpsServer(router, settings.worker.http_host, settings.worker.http_port).start()
     sweeper = container.sweeper()
     sweeper.start(settings.worker.sweep_interval_s)
+    concurrency = container.concurrency()
+    log.info(
+        "worker sized",
+        concurrency=concurrency,
+        max_decoded=decoded_in_flight(settings.worker, concurrency),
+        embed_batch=container.embedder().batch_size,
+    )
     app.worker_main(
         [
             "worker",
             "--pool=threads",
-            f"--concurrency={settings.worker.concurrency}",
+            f"--concurrency={concurrency}",
             f"--queues={INGEST_QUEUE},{VARIANT_QUEUE},{CAPTURE_QUEUE}",
             f"--hostname=ingest-{os.getpid()}@{socket.gethostname()}",
             f"--loglevel={settings.log.level}",
@@ -120,6 +128,7 @@ def main() -> None:
     )
     sweeper.stop()
     container.batcher().stop()
+    container.writes().stop()
     ops.stop()
 
 

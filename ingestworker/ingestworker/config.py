@@ -1,5 +1,6 @@
 """ingestworker's settings: conf/common.yaml, conf/ingestworker.yaml, then env (``WORKER__*``)."""
 
+import os
 from typing import ClassVar
 
 from pydantic import BaseModel, Field
@@ -16,8 +17,15 @@ from shared.config import (
 
 
 class WorkerOptions(BaseModel):
-    concurrency: int = Field(default=8, ge=1, description="jobs in flight (threads)")
+    concurrency: int = Field(
+        default=0, ge=0, description="jobs in flight (threads); 0 = sized for the machine"
+    )
+    max_decoded: int = Field(
+        default=0, ge=0, description="decoded pictures in memory at once; 0 = the concurrency"
+    )
     batch_wait_ms: int = Field(default=25, ge=0, description="how long a batch waits to fill")
+    write_batch: int = Field(default=64, ge=1, description="images per index + catalog write")
+    write_wait_ms: int = Field(default=20, ge=0, description="how long a write waits for company")
     max_retries: int = Field(default=10, ge=0, description="for dependency outages")
     retry_backoff_max_s: int = Field(default=60, ge=1)
     startup_deadline_s: int = Field(
@@ -46,3 +54,20 @@ class WorkerSettings(ServiceSettings):
     worker: WorkerOptions = WorkerOptions()
     compliance: ComplianceSettings = ComplianceSettings()
     cameras: CameraSettings = CameraSettings()
+
+
+def jobs_in_flight(options: WorkerOptions, device: str) -> int:
+    """The configured concurrency, else sized for this machine and the model's ``device``. A job
+    spends much of its time waiting (object storage, the catalog, the two batch windows), so
+    several jobs per core keep the cores decoding: 4 per core, at least 8. On CUDA the forward
+    pass is nearly free and the cores alone set the pace: 6 per core, so the GPU batch fills
+    while every core decodes. Not more: past ~300 images/s the GIL, not the jobs in flight, is
+    the limit (more processes are the way on), and each job takes a catalog connection."""
+    if options.concurrency:
+        return options.concurrency
+    cores = len(os.sched_getaffinity(0))
+    return max(8, (6 if device == "cuda" else 4) * cores)
+
+
+def decoded_in_flight(options: WorkerOptions, concurrency: int) -> int:
+    return options.max_decoded or concurrency

@@ -3,7 +3,7 @@
 import redis
 from dependency_injector import containers, providers
 
-from ingestworker.config import WorkerSettings
+from ingestworker.config import WorkerSettings, decoded_in_flight, jobs_in_flight
 from ingestworker.frame_queue import FrameQueue
 from ingestworker.service.backlog import BacklogCollector
 from ingestworker.service.batcher import EmbeddingBatcher
@@ -13,6 +13,7 @@ from ingestworker.service.pipeline import IngestPipeline
 from ingestworker.service.stream_slots import StreamSlots
 from ingestworker.service.sweeper import BrokerTaskIds, JobSweeper
 from ingestworker.service.variants import VariantRenderer
+from ingestworker.service.writes import WriteBatcher
 from shared.catalog.cameras import CaptureCatalog
 from shared.catalog.compliance import ComplianceCatalog
 from shared.catalog.db import Catalog
@@ -44,11 +45,22 @@ class Container(containers.DeclarativeContainer):
         BacklogCollector, redis_client, jobs, queues=(INGEST_QUEUE, VARIANT_QUEUE, CAPTURE_QUEUE)
     )
     embedder = providers.Singleton(ClipEmbedder, settings.provided.model)
+    concurrency = providers.Singleton(
+        jobs_in_flight, settings.provided.worker, embedder.provided.device
+    )
     batcher = providers.Singleton(
         EmbeddingBatcher,
         embedder=embedder,
-        max_batch=settings.provided.model.batch_size,
+        max_batch=embedder.provided.batch_size,
         max_wait_ms=settings.provided.worker.batch_wait_ms,
+        registry=metrics,
+    )
+    writes = providers.Singleton(
+        WriteBatcher,
+        vectors=vectors,
+        images=images,
+        max_batch=settings.provided.worker.write_batch,
+        max_wait_ms=settings.provided.worker.write_wait_ms,
         registry=metrics,
     )
     gate = providers.Singleton(
@@ -61,12 +73,13 @@ class Container(containers.DeclarativeContainer):
     pipeline = providers.Singleton(
         IngestPipeline,
         objects=objects,
-        vectors=vectors,
         images=images,
         jobs=jobs,
-        batcher=batcher,
+        embeds=batcher,
+        writes=writes,
         gate=gate,
         max_pixels=settings.provided.limits.max_pixels,
+        max_decoded=providers.Callable(decoded_in_flight, settings.provided.worker, concurrency),
     )
     variant_renderer = providers.Singleton(
         VariantRenderer,

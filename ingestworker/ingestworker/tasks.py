@@ -14,11 +14,10 @@ from dependency_injector.wiring import Provide, inject
 from ingestworker.container import Container
 from ingestworker.service.pipeline import IngestPipeline
 from shared.catalog.jobs import JobStore
-from shared.domain import JobState, staging_key
+from shared.domain import JobState
 from shared.errors import DependencyUnavailable, ImageSearchError, InvalidImage
 from shared.jobs import INGEST_TASK
 from shared.logging import get_logger
-from shared.storage import ObjectStore
 
 log = get_logger(__name__)
 
@@ -61,13 +60,13 @@ class IngestTask(Task):  # type: ignore[misc]
         kwargs: dict[str, Any],
         einfo: Any,
         jobs: JobStore = Provide[Container.jobs],
-        objects: ObjectStore = Provide[Container.objects],
+        pipeline: IngestPipeline = Provide[Container.pipeline],
     ) -> None:
         reason = failure_reason(exc, self.request.retries, "processing the image")
         log.error("job failed", job_id=kwargs["job_id"], reason=reason, error=type(exc).__name__)
         jobs.set_state_if_busy(kwargs["job_id"], JobState.FAILED, reason)
-        if isinstance(exc, InvalidImage):
-            objects.delete(staging_key(kwargs["image_id"]))  # nothing of a bad image stays
+        if isinstance(exc, InvalidImage):  # nothing of a bad image stays, once no job needs it
+            pipeline.let_go_of_staging(kwargs["image_id"])
 
 
 @shared_task(

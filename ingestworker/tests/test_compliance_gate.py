@@ -19,6 +19,7 @@ from prometheus_client import CollectorRegistry
 from ingestworker.service.batcher import EmbeddingBatcher
 from ingestworker.service.compliance import ComplianceGate, build_checks
 from ingestworker.service.pipeline import IngestPipeline
+from ingestworker.service.writes import WriteBatcher
 from shared.catalog.compliance import ComplianceCatalog
 from shared.catalog.images import QUARANTINED, ImageCatalog
 from shared.catalog.jobs import JobStore
@@ -85,9 +86,11 @@ def worker(tmp_path: Path) -> Iterator[Worker]:
     decisions = ComplianceCatalog(catalog)
     checks = build_checks([ComplianceCheckSettings(**c) for c in CHECKS], embedder)  # type: ignore[arg-type]
     gate = ComplianceGate(checks, decisions, objects, held)
-    pipeline = IngestPipeline(objects, vectors, images, jobs, batcher, gate, 1_000_000)
+    writes = WriteBatcher(vectors, images, max_batch=8, max_wait_ms=1, registry=CollectorRegistry())
+    pipeline = IngestPipeline(objects, images, jobs, batcher, writes, gate, 1_000_000, 8)
     yield Worker(pipeline, objects, vectors, images, held, jobs, decisions)
     batcher.stop()
+    writes.stop()
     catalog.close()
 
 

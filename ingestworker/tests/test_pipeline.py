@@ -1,27 +1,22 @@
 """IngestPipeline on the fakes and a real catalog: what one job leaves in object storage, the index,
 the catalog's image row and the job's record.
 
-The batcher is the real one, around the colour fake of the embedder; the object store and index
-are fakes of our ports, the catalog the real one on a SQLite file; all are read back after each
-job (their state, never their calls).
+The batchers are the real ones, the embedding batcher around the colour fake of the embedder;
+the object store and index are fakes of our ports, the catalog the real one on a SQLite file
+(``tests.support.pipeline_worker``); all are read back after each job (their state, never their
+calls). Jobs running together: test_pipeline_together.py.
 """
 
 import io
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import numpy as np
 import pytest
 from PIL import Image
-from prometheus_client import CollectorRegistry
 
-from ingestworker.service.batcher import EmbeddingBatcher
-from ingestworker.service.compliance import ComplianceGate
-from ingestworker.service.pipeline import IngestPipeline
-from shared.catalog.compliance import ComplianceCatalog
-from shared.catalog.images import QUARANTINED, ImageCatalog
+from shared.catalog.images import ImageCatalog
 from shared.catalog.jobs import JobStore
 from shared.domain import (
     ImageRecord,
@@ -34,13 +29,10 @@ from shared.domain import (
 )
 from shared.errors import DependencyUnavailable, InvalidImage
 from tests.support.fake_model import PALETTE, FakeEmbedder, indexed_picture
-from tests.support.fakes import FakeObjectStore, FakeVectorStore
+from tests.support.fakes import FakeObjectStore
 from tests.support.images import encode, marked_corner, marked_jpeg, picture, truncated
 from tests.support.local_catalog import FailableCatalog, sqlite_catalog
-
-MAX_PIXELS = 1_000_000
-JOB = "job-1"
-UPLOADED: dict[str, Any] = {"source": "upload", "tags": []}
+from tests.support.pipeline_worker import JOB, UPLOADED, Worker, worker_on
 
 
 class ThumbnailOutage(FakeObjectStore):
@@ -84,50 +76,11 @@ class StagingDeleteOutage(FakeObjectStore):
         super().delete(key)
 
 
-@dataclass
-class Worker:
-    pipeline: IngestPipeline
-    objects: FakeObjectStore
-    vectors: FakeVectorStore
-    images: ImageCatalog
-    jobs: JobStore
-
-    def stage(
-        self,
-        data: bytes,
-        image_id: str | None = None,
-        job_id: str = JOB,
-        params: dict[str, Any] = UPLOADED,
-    ) -> str:
-        """Stage ``data`` as ingestapi does (under its id, unless told another) with a job."""
-        image_id = image_id or image_id_of(data)
-        self.objects.put(staging_key(image_id), data, "application/octet-stream")
-        self.jobs.create(Job(job_id, JobState.QUEUED, image_id, "holiday.jpg", params=params))
-        return image_id
-
-    def process(self, image_id: str, job_id: str = JOB) -> JobState:
-        return self.pipeline.process(job_id, image_id, "holiday.jpg")
-
-
 @pytest.fixture
 def catalog(tmp_path: Path) -> Iterator[FailableCatalog]:
     catalog = sqlite_catalog(tmp_path)
     yield catalog
     catalog.close()
-
-
-def worker_on(
-    objects: FakeObjectStore, images: ImageCatalog, jobs: JobStore, catalog: FailableCatalog
-) -> Iterator[Worker]:
-    batcher = EmbeddingBatcher(
-        FakeEmbedder(), max_batch=8, max_wait_ms=1, registry=CollectorRegistry()
-    )
-    vectors = FakeVectorStore()
-    held = ImageCatalog(catalog, QUARANTINED)
-    gate = ComplianceGate([], ComplianceCatalog(catalog), objects, held)  # no checks configured
-    pipeline = IngestPipeline(objects, vectors, images, jobs, batcher, gate, MAX_PIXELS)
-    yield Worker(pipeline, objects, vectors, images, jobs)
-    batcher.stop()
 
 
 @pytest.fixture
@@ -213,11 +166,13 @@ def test_second_job_for_bytes_another_job_finished_ends_duplicate(worker: Worker
     image_id = worker.stage(data, job_id="first")
     worker.stage(data, job_id="second")
     assert worker.process(image_id, job_id="first") == JobState.DONE
+    assert worker.objects.exists(staging_key(image_id))  # kept: the second job still needs it
     stored = dict(worker.objects.objects)
     catalogued = worker.images.get(image_id)
 
     assert worker.process(image_id, job_id="second") == JobState.DUPLICATE
 
+    del stored[staging_key(image_id)]  # the last job of the bytes let it go
     assert worker.objects.objects == stored  # nothing rewritten
     assert worker.images.get(image_id) == catalogued
     assert worker.jobs.get("second").state == JobState.DUPLICATE
@@ -313,3 +268,58 @@ def test_an_outage_on_the_last_step_leaves_the_job_done_when_it_runs_again(
         assert worker.process(image_id) == JobState.DONE
         assert worker.jobs.get(JOB).state == JobState.DONE
         assert not worker.objects.exists(staging_key(image_id))
+
+
+class SizeWatching(FakeEmbedder):
+    """Remembers the size of each picture it was given to preprocess."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sizes: list[tuple[int, int]] = []
+
+    def preprocess(self, image: Image.Image) -> np.ndarray:
+        self.sizes.append(image.size)
+        return super().preprocess(image)
+
+
+def test_a_large_jpeg_is_indexed_with_its_full_size_from_a_reduced_decode(
+    catalog: FailableCatalog,
+) -> None:
+    embedder = SizeWatching()
+    objects, images, jobs = FakeObjectStore(), ImageCatalog(catalog), JobStore(catalog)
+    for worker in worker_on(objects, images, jobs, catalog, embedder):
+        data = encode(picture(1152, 864, PALETTE["green"]), "JPEG", quality=90)  # < MAX_PIXELS
+        image_id = worker.stage(data)
+
+        assert worker.process(image_id) == JobState.DONE
+
+        assert embedder.sizes == [(576, 432)]  # decoded at 1/2: still more than the thumbnail
+        catalogued = worker.images.get(image_id)
+        assert (catalogued.width, catalogued.height) == (1152, 864)
+        original = worker.objects.objects[original_key(image_id)]
+        assert (original.data, original.content_type) == (data, "image/jpeg")
+        thumb = Image.open(io.BytesIO(worker.objects.get(thumb_key(image_id))))
+        assert thumb.size == (256, 192)
+        [indexed] = worker.vectors.get([image_id], with_vectors=True)
+        green = indexed_picture("green").embedding
+        assert indexed.embedding is not None and float(np.dot(indexed.embedding, green)) > 0.95
+
+
+class StagingVanishes(FakeObjectStore):
+    """The staged bytes are deleted by hand after the job read them, before it copies them."""
+
+    def copy(self, source_key: str, key: str, content_type: str) -> None:
+        self.delete(source_key)
+        super().copy(source_key, key, content_type)
+
+
+def test_staged_bytes_gone_before_the_copy_fail_the_job_and_nothing_is_indexed(
+    catalog: FailableCatalog,
+) -> None:
+    for worker in worker_on(StagingVanishes(), ImageCatalog(catalog), JobStore(catalog), catalog):
+        image_id = worker.stage(encode(picture(), "PNG"))
+        with pytest.raises(InvalidImage) as refused:
+            worker.process(image_id)
+        assert refused.value.code == "missing"
+        assert (worker.vectors.rows, worker.images.count()) == ({}, 0)
+        assert not worker.objects.exists(original_key(image_id))

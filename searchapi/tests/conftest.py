@@ -60,11 +60,12 @@ class Library:
 @pytest.fixture(scope="module")
 def stack(stack_factory: Any) -> Iterator[Stack]:
     stack = stack_factory("search")
-    stack.start_ingestapi()
-    stack.start_worker()
-    stack.start_searchapi(
-        LIMITS__MAX_BYTES=str(SEARCH_MAX_BYTES), LIMITS__MAX_PIXELS=str(SEARCH_MAX_PIXELS)
-    )
+    with stack.starting_together():
+        stack.start_ingestapi()
+        stack.start_worker()
+        stack.start_searchapi(
+            LIMITS__MAX_BYTES=str(SEARCH_MAX_BYTES), LIMITS__MAX_PIXELS=str(SEARCH_MAX_PIXELS)
+        )
     yield stack
     stack.stop_all()
 

@@ -38,14 +38,28 @@ class MilvusSettings(BaseModel):
 
 
 class ModelSettings(BaseModel):
-    """Which OpenCLIP model makes the vectors. ``pretrained`` is an OpenCLIP tag or a local file."""
+    """Which OpenCLIP model makes the vectors, and how it runs. ``pretrained`` is an OpenCLIP tag
+    or a local file ("" = untrained weights, for benchmarks). The ``onnx`` runtime runs the towers
+    exported from the same weights with onnxruntime, in fp32."""
 
     name: str = "ViT-B-32"
     pretrained: str = "laion2b_s34b_b79k"
-    cache_dir: str = "data/models"
+    cache_dir: str = Field(default="data/models", description="downloads and ONNX exports")
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    batch_size: int = Field(default=32, ge=1, le=1024)
-    threads: int = Field(default=0, ge=0, description="torch CPU threads; 0 = torch's default")
+    runtime: Literal["torch", "onnx"] = "torch"
+    precision: Literal["auto", "fp32", "fp16", "bf16"] = Field(
+        default="auto", description="auto = fp16 on CUDA, fp32 on CPU"
+    )
+    batch_size: int = Field(
+        default=0, ge=0, le=1024, description="images per forward pass; 0 = CPU 32, CUDA 256"
+    )
+    threads: int = Field(default=0, ge=0, description="CPU threads per forward pass; 0 = default")
+
+    @model_validator(mode="after")
+    def _onnx_runs_fp32(self) -> ModelSettings:
+        if self.runtime == "onnx" and self.precision not in ("auto", "fp32"):
+            raise ValueError("model.precision: the onnx runtime runs fp32 (auto or fp32)")
+        return self
 
 
 class DatabaseSettings(BaseModel):

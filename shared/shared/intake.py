@@ -5,6 +5,9 @@ meets the same dedup, metadata and embedding steps. The order makes a queued job
 bytes are durable in MinIO before the job row exists, and the row exists before the message. If
 recording or queueing fails, what was done is undone (the staged bytes go, and the row if the
 message was not sent), and ``DependencyUnavailable`` tells the caller to send the bytes again.
+
+Staged bytes are shared by every job of the same bytes (uploaded at once): ``unstage`` is how
+anyone lets them go, the worker included.
 """
 
 from __future__ import annotations
@@ -19,6 +22,18 @@ from shared.logging import get_logger
 from shared.storage import ObjectStore
 
 log = get_logger(__name__)
+
+
+def unstage(objects: ObjectStore, jobs: JobStore, image_id: str) -> None:
+    """Delete the staged bytes of ``image_id`` unless another job of them is still queued or
+    processing: that job needs them, and the last one to end deletes them. With the catalog
+    unreachable nobody can tell; they go, and a job that needed them fails with its reason."""
+    try:
+        busy = jobs.busy_image_ids([image_id])
+    except DependencyUnavailable:
+        busy = set()
+    if not busy:
+        objects.delete(staging_key(image_id))
 
 
 class IngestQueue(Protocol):
@@ -55,13 +70,13 @@ class Intake:
         try:
             self._jobs.create(job)
         except DependencyUnavailable:
-            self._objects.delete(staging_key(image_id))
+            unstage(self._objects, self._jobs, image_id)
             raise
         try:
             self._queue.enqueue(job.job_id, image_id, filename)
         except DependencyUnavailable:
-            self._objects.delete(staging_key(image_id))
             self._jobs.forget(job.job_id)
+            unstage(self._objects, self._jobs, image_id)
             raise
         log.info("queued", image_id=image_id, job_id=job.job_id, **facts)
         return job

@@ -10,6 +10,7 @@ from typing import IO, BinaryIO, cast
 
 import urllib3
 from minio import Minio
+from minio.commonconfig import REPLACE, CopySource
 from minio.error import MinioException, S3Error
 
 from shared.config import MinioSettings
@@ -80,6 +81,18 @@ class ObjectStore:
                 size,
                 content_type=content_type,
                 part_size=0 if size >= 0 else 16 * 1024 * 1024,
+            )
+
+    def copy(self, source_key: str, key: str, content_type: str) -> None:
+        """A server-side copy (the bytes never travel through us), stored with ``content_type``;
+        ``ObjectNotFound`` when ``source_key`` is missing."""
+        with _mapped_errors(source_key):
+            self._client.copy_object(
+                self.bucket,
+                key,
+                CopySource(self.bucket, source_key),
+                metadata={"Content-Type": content_type},
+                metadata_directive=REPLACE,
             )
 
     def get(self, key: str) -> bytes:

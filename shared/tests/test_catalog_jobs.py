@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import update
 
 from shared.catalog.db import Catalog
 from shared.catalog.jobs import JobStore, now_ms
 from shared.catalog.models import JobRow
 from shared.domain import Job, JobState
+from shared.errors import JobNotFound
 
 MINUTE_MS = 60_000
 
@@ -77,3 +79,53 @@ def test_set_state_if_busy_moves_a_running_job_but_never_reopens_a_finished_one(
         "retrying: MinIO",
     )
     assert (jobs.get("finished").state, jobs.get("finished").error) == (JobState.DONE, None)
+
+
+def test_claim_marks_a_busy_job_processing_and_answers_a_finished_one_unchanged(
+    catalog: Catalog,
+) -> None:
+    jobs = JobStore(catalog)
+    jobs.create(Job("queued", JobState.QUEUED, "a" * 64, "a.png", params={"tags": ["x"]}))
+    jobs.create(Job("retried", JobState.QUEUED, "a" * 64, "a.png", error="retrying: MinIO"))
+    jobs.create(Job("finished", JobState.DUPLICATE, "b" * 64, "b.png"))
+
+    claimed = jobs.claim("queued")
+    assert (claimed.state, claimed.image_id, claimed.params) == (
+        JobState.PROCESSING,
+        "a" * 64,
+        {"tags": ["x"]},
+    )
+    assert jobs.get("queued").state == JobState.PROCESSING
+    assert (jobs.claim("retried").error, jobs.get("retried").error) == (None, None)
+    assert jobs.claim("finished").state == JobState.DUPLICATE
+    assert jobs.get("finished").state == JobState.DUPLICATE
+
+
+def test_claiming_an_unknown_job_is_job_not_found(catalog: Catalog) -> None:
+    with pytest.raises(JobNotFound):
+        JobStore(catalog).claim("never-created")
+
+
+def test_done_since_sees_only_another_job_of_the_image_that_ended_done_later(
+    catalog: Catalog,
+) -> None:
+    jobs = JobStore(catalog)
+    image, other_image = "a" * 64, "b" * 64
+    jobs.create(Job("mine", JobState.PROCESSING, image, "a.png"))
+    queued_at = jobs.get("mine").created_at
+    jobs.create(Job("failed", JobState.FAILED, image, "a.png"))
+    jobs.create(Job("elsewhere", JobState.DONE, other_image, "b.png"))
+    _age(catalog, "failed", -1)  # touched a minute after "mine" was queued
+    _age(catalog, "elsewhere", -1)
+    assert not jobs.done_since(image, queued_at, other_than="mine")
+
+    jobs.create(Job("earlier", JobState.DONE, image, "a.png"))
+    _age(catalog, "earlier", 1)  # ended a minute before "mine" was queued: a repair's case
+    assert not jobs.done_since(image, queued_at, other_than="mine")
+
+    jobs.set_state("mine", JobState.DONE)
+    _age(catalog, "mine", -1)
+    assert not jobs.done_since(image, queued_at, other_than="mine")  # itself does not count
+    jobs.create(Job("later", JobState.DONE, image, "a.png"))
+    _age(catalog, "later", -1)
+    assert jobs.done_since(image, queued_at, other_than="mine")

@@ -108,3 +108,41 @@ def test_thumbnail_is_webp_with_longest_side_256() -> None:
 
 def test_thumbnail_never_enlarges_small_images() -> None:
     assert Image.open(io.BytesIO(make_thumbnail(picture(100, 50)))).size == (100, 50)
+
+
+def test_a_large_jpeg_decodes_at_a_reduced_scale_still_at_least_min_side() -> None:
+    data = encode(picture(4000, 3000), "JPEG", quality=90)
+    decoded = decode_image(data, MAX_PIXELS, min_side=256)
+    assert decoded.image.size == (500, 375)  # 1/8: the smallest DCT scale with 375 >= 256
+    assert (decoded.info.width, decoded.info.height, decoded.info.format) == (4000, 3000, "JPEG")
+    assert min(decode_image(data, MAX_PIXELS, min_side=600).image.size) == 750  # 1/4
+
+
+@pytest.mark.parametrize("orientation", [1, 3, 6, 8])
+def test_a_reduced_decode_turns_the_picture_and_describes_the_full_upright_size(
+    orientation: int,
+) -> None:
+    corner, swapped = ORIENTATIONS[orientation]
+    decoded = decode_image(marked_jpeg(orientation, 4000, 3000), MAX_PIXELS, min_side=256)
+    assert marked_corner(decoded.image) == corner
+    assert decoded.image.size == ((375, 500) if swapped else (500, 375))
+    assert (decoded.info.width, decoded.info.height) == ((3000, 4000) if swapped else (4000, 3000))
+    assert decoded.exif["orientation"] == orientation
+
+
+@pytest.mark.parametrize(
+    ("data", "size"),
+    [
+        (encode(picture(600, 400), "JPEG"), (600, 400)),  # under twice min_side: no scale fits
+        (encode(picture(2000, 1500), "PNG"), (2000, 1500)),  # only JPEG has a reduced decode
+    ],
+)
+def test_pictures_no_reduced_decode_fits_decode_in_full(data: bytes, size: tuple[int, int]) -> None:
+    assert decode_image(data, MAX_PIXELS, min_side=256).image.size == size
+
+
+def test_a_truncated_large_jpeg_is_refused_at_a_reduced_scale_too() -> None:
+    data = truncated(encode(picture(4000, 3000), "JPEG", quality=95))
+    with pytest.raises(InvalidImage) as caught:
+        decode_image(data, MAX_PIXELS, min_side=256)
+    assert caught.value.code == "corrupt-image"

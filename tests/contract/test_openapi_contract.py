@@ -41,9 +41,10 @@ WORKERS = "1"
 def stack(stack_factory: Any) -> Iterator[Stack]:
     stack = stack_factory("contract")
     api_env = {"RATE_LIMIT__ENABLED": "false"}
-    stack.start_ingestapi(INGEST__URL_TIMEOUT_S="2", **api_env)
-    stack.start_worker()
-    stack.start_searchapi(**api_env)
+    with stack.starting_together():
+        stack.start_ingestapi(INGEST__URL_TIMEOUT_S="2", **api_env)
+        stack.start_worker()
+        stack.start_searchapi(**api_env)
     yield stack
     stack.stop_all()
 

@@ -48,9 +48,10 @@ def stack(stack_factory: Any) -> Iterator[Stack]:
         "LIMITS__MAX_BYTES": str(MAX_BYTES),
         "INGEST__MAX_FILES": str(MAX_FILES),
     }
-    stack.start_ingestapi(**limits)
-    stack.start_searchapi(**limits)
-    stack.start_cdnapi(HTTP__READ_HEADER_TIMEOUT=f"{HEADER_S}s")
+    with stack.starting_together():
+        stack.start_ingestapi(**limits)
+        stack.start_searchapi(**limits)
+        stack.start_cdnapi(HTTP__READ_HEADER_TIMEOUT=f"{HEADER_S}s")
     yield stack
     stack.stop_all()
 

@@ -54,8 +54,9 @@ def soak_system(plan: Plan, work: Path, log_dir: Path) -> Iterator[SoakSystem]:
         )
         system = SoakSystem(stack, servers, postgres, plan)
         try:
-            system.start_worker()
-            stack.start_ingestapi()
+            with stack.starting_together():
+                system.start_worker()
+                stack.start_ingestapi()
             yield system
         finally:
             stack.stop_all()

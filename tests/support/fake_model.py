@@ -8,8 +8,11 @@ named colour (the demo pictures' colours, plus white, grey and black for backgro
 Rows are L2-normalised float32, like the real model's, so a red picture is the best hit for
 "red" and cosine scores stay in [0, 1].
 
-It remembers what it was asked (``texts``, ``image_batches``): the state of a fake, for tests that
-must tell whether the model ran at all (the query cache) or how images were grouped (batching).
+Like the real one, it splits embedding into ``preprocess`` (a picture to the model's input, a
+float32 (3, S, S) array; here S is the sample side) and ``embed_preprocessed`` (one pass over
+many inputs); ``embed_images`` is both. It remembers what it was asked (``texts``,
+``image_batches``): the state of a fake, for tests that must tell whether the model ran at all
+(the query cache) or how images were grouped (batching).
 """
 
 from __future__ import annotations
@@ -36,8 +39,9 @@ _SAMPLE_SIDE = 32  # pixels per side looked at: colour shares, not detail
 
 
 class FakeEmbedder:
-    def __init__(self, name: str = FAKE_MODEL, weights: str = "v1") -> None:
+    def __init__(self, name: str = FAKE_MODEL, weights: str = "v1", batch_size: int = 32) -> None:
         self._identity = ModelIdentity(name=name, weights=weights, dim=len(PALETTE))
+        self._batch_size = batch_size
         self._lock = threading.Lock()
         self.loaded = False
         self.texts: list[str] = []
@@ -51,10 +55,26 @@ class FakeEmbedder:
         self.load()
         return self._identity
 
-    def embed_images(self, images: list[Image.Image]) -> np.ndarray:
+    @property
+    def input_size(self) -> int:
+        return _SAMPLE_SIDE
+
+    @property
+    def batch_size(self) -> int:
+        return self._batch_size
+
+    def preprocess(self, image: Image.Image) -> np.ndarray:
+        """The picture at the fake's input size: float32 (3, S, S), like the real transform."""
+        small = image.convert("RGB").resize((_SAMPLE_SIDE, _SAMPLE_SIDE), Image.Resampling.NEAREST)
+        return np.asarray(small, dtype=np.float32).transpose(2, 0, 1)
+
+    def embed_preprocessed(self, pixels: list[np.ndarray]) -> np.ndarray:
         with self._lock:
-            self.image_batches.append(len(images))
-        return _normalised(np.stack([colour_shares(image) for image in images]))
+            self.image_batches.append(len(pixels))
+        return _normalised(np.stack([_shares(one) for one in pixels]))
+
+    def embed_images(self, images: list[Image.Image]) -> np.ndarray:
+        return self.embed_preprocessed([self.preprocess(image) for image in images])
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         with self._lock:
@@ -93,9 +113,12 @@ def indexed_picture(
 
 def colour_shares(image: Image.Image) -> np.ndarray:
     """How many of the image's (sampled) pixels are nearest each palette colour."""
-    small = image.convert("RGB").resize((_SAMPLE_SIDE, _SAMPLE_SIDE), Image.Resampling.NEAREST)
-    pixels = np.asarray(small, dtype=np.float32).reshape(-1, 1, 3)
-    nearest = np.linalg.norm(pixels - _CENTRES, axis=2).argmin(axis=1)
+    return _shares(FakeEmbedder().preprocess(image))
+
+
+def _shares(pixels: np.ndarray) -> np.ndarray:
+    rows = pixels.transpose(1, 2, 0).reshape(-1, 1, 3)
+    nearest = np.linalg.norm(rows - _CENTRES, axis=2).argmin(axis=1)
     return np.bincount(nearest, minlength=len(PALETTE)).astype(np.float32)
 
 

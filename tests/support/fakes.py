@@ -74,6 +74,9 @@ class FakeObjectStore(Failable):
             raise ValueError(f"stream gave {len(body)} bytes, {length} declared")
         self.objects[key] = StoredObject(bytes(body), content_type)
 
+    def copy(self, source_key: str, key: str, content_type: str) -> None:
+        self.objects[key] = StoredObject(self._found(source_key).data, content_type)
+
     def get(self, key: str) -> bytes:
         return self._found(key).data
 
@@ -140,9 +143,11 @@ class FakeVectorStore(Failable):
     def __init__(self) -> None:
         super().__init__()
         self.rows: dict[str, ImageRecord] = {}
+        self.upserts: list[int] = []  # rows per upsert: how writes were batched
 
     def upsert(self, records: Sequence[ImageRecord]) -> None:
         self._check()
+        self.upserts.append(len(records))
         self.rows.update({r.id: _stored(r) for r in records})
 
     def existing_ids(self, ids: Sequence[str]) -> set[str]:

@@ -53,11 +53,9 @@ class Servers:
         self.redis.wait_ready(redis.Redis.from_url(self.redis_url(0)).ping, 30)
 
     def restart_milvus(self) -> None:
-        """Start Milvus again on its port, trying until its launcher accepts the port.
-
-        The launcher checks each port with a plain bind, which fails (and it exits) while the
-        stopped server's connections on that port wait out TCP's TIME_WAIT, up to a minute.
-        """
+        """Start Milvus again on its ports. Its launcher binds them as Milvus does, so ports whose
+        connections wait out TIME_WAIT are taken at once; it tries again should another process
+        have taken one meanwhile (the launcher then exits)."""
         milvus = self.milvus
 
         def answers_or_exited() -> bool:

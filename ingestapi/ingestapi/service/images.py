@@ -16,7 +16,7 @@ from shared.domain import (
     thumb_key,
     variants_prefix,
 )
-from shared.errors import ImageNotFound, InvalidInput
+from shared.errors import Conflict, ImageNotFound, InvalidInput
 from shared.logging import get_logger
 from shared.storage import ObjectStore
 from shared.vectors import VectorStore
@@ -52,8 +52,12 @@ class ImageService:
     def delete(self, image_id: str) -> None:
         """Remove the vector first (search stops showing it), then the catalog row (its
         variants' rows go with it), then the bytes, the original last: whatever step an outage
-        interrupts, a retry finds the image and finishes the job. Then the byte servers are told."""
+        interrupts, a retry finds the image and finishes the job. Then the byte servers are told.
+        While an ingest job of the image is queued or processing, nothing is deleted and the
+        answer is ``Conflict``: that job would index the image again right after."""
         check_image_id(image_id)
+        if self._jobs.busy_image_ids([image_id]):
+            raise Conflict(f"image {image_id} is being ingested; delete it once its job ended")
         known = bool(self._images.existing_ids([image_id]))
         indexed = bool(self._vectors.existing_ids([image_id]))
         if not (known or indexed or self._objects.exists(original_key(image_id))):

@@ -18,6 +18,7 @@ from shared.errors import JobNotFound
 from shared.jobs import VARIANT_JOB_KIND
 
 _BUSY = (JobState.QUEUED.value, JobState.PROCESSING.value)
+_ENDED_WELL = (JobState.DONE.value, JobState.DUPLICATE.value, JobState.QUARANTINED.value)
 
 
 def now_ms() -> int:
@@ -81,6 +82,17 @@ class JobStore:
                 raise JobNotFound(f"no job {job_id}")
             return _job(row)
 
+    def claim(self, job_id: str) -> Job:
+        """A worker's first step: the job, moved to `processing` in the same statement, unless
+        it already ended well (a redelivery after it finished), when it is answered unchanged."""
+        claim = state_change([job_id], JobState.PROCESSING).where(JobRow.state.not_in(_ENDED_WELL))
+        with self._catalog.session() as session:
+            row = session.scalars(claim.returning(JobRow)).one_or_none()
+            row = row or session.get(JobRow, job_id)
+            if row is None:
+                raise JobNotFound(f"no job {job_id}")
+            return _job(row)
+
     def set_state(self, job_id: str, state: JobState, error: str | None = None) -> None:
         with self._catalog.session() as session:
             session.execute(state_change([job_id], state, error))
@@ -106,6 +118,19 @@ class JobStore:
             query = query.where(JobRow.image_id.in_(list(among)))
         with self._catalog.session() as session:
             return {image_id for image_id in session.scalars(query) if image_id}
+
+    def done_since(self, image_id: str, since_ms: int, other_than: str) -> bool:
+        """Whether an ingest job of ``image_id`` other than ``other_than`` ended `done` after
+        ``since_ms``: the same bytes, uploaded again meanwhile, were indexed by it."""
+        query = select(JobRow.id).where(
+            JobRow.image_id == image_id,
+            JobRow.kind != VARIANT_JOB_KIND,
+            JobRow.state == JobState.DONE.value,
+            JobRow.updated_at > since_ms,
+            JobRow.id != other_than,
+        )
+        with self._catalog.session() as session:
+            return session.scalars(query.limit(1)).first() is not None
 
     def stale_queued(self, kind: str, older_than_ms: int, limit: int) -> list[Job]:
         """Jobs of ``kind`` still queued and untouched for ``older_than_ms``, oldest first (at

@@ -104,7 +104,9 @@ async def job_status(job_id: JobId, images: ImagesDep) -> JobStatus:
 @router.delete(
     "/images/{image_id}",
     status_code=204,
-    responses=problems(400, 404),
+    responses=problems(
+        400, 404, 409, why={409: "An ingest job of the image is still running (`conflict`)"}
+    ),
     dependencies=[access(Role.EDITOR)],
 )
 async def delete_image(image_id: ImageId, images: ImagesDep) -> Response:

@@ -1,0 +1,146 @@
+"""The embedder's split (preprocess, then one forward pass), its precisions and its two runtimes,
+on the tiny trained checkpoint and the shape pictures it was trained on."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from pydantic import ValidationError
+
+from imagesearch_samples.shapes import all_specs, samples
+from shared.config import ModelSettings
+from shared.embedding import TINY_CHECKPOINT, TINY_MODEL, ClipEmbedder, agreement
+from shared.embedding.onnx_runtime import IMAGE_FILE, TEXT_FILE, publish_once
+
+CAPTIONS = [spec.caption for spec in all_specs()]  # "a red circle", ...: one per class
+
+
+def tiny(cache_dir: Path, **options: object) -> ClipEmbedder:
+    settings = ModelSettings.model_validate(
+        {
+            "name": TINY_MODEL,
+            "pretrained": str(TINY_CHECKPOINT),
+            "cache_dir": str(cache_dir),
+            "device": "cpu",
+            **options,
+        }
+    )
+    return ClipEmbedder(settings)
+
+
+@pytest.fixture(scope="module")
+def pictures() -> list[Image.Image]:
+    """One picture per class, in ``CAPTIONS``' order."""
+    return [image for _, image in samples(len(CAPTIONS), seed=5)]
+
+
+@pytest.fixture(scope="module")
+def fp32(tmp_path_factory: pytest.TempPathFactory) -> ClipEmbedder:
+    return tiny(tmp_path_factory.mktemp("models"))
+
+
+def test_preprocess_gives_float32_squares_of_the_input_size(
+    fp32: ClipEmbedder, pictures: list[Image.Image]
+) -> None:
+    pixels = fp32.preprocess(pictures[0].resize((200, 90)))
+    assert fp32.input_size == 64
+    assert pixels.dtype == np.float32 and pixels.shape == (3, 64, 64)
+
+
+def test_preprocess_from_many_threads_gives_what_one_thread_does(
+    fp32: ClipEmbedder, pictures: list[Image.Image]
+) -> None:
+    serial = [fp32.preprocess(image) for image in pictures]
+    with ThreadPoolExecutor(8) as pool:
+        parallel = list(pool.map(fp32.preprocess, pictures * 4))
+    for index, pixels in enumerate(parallel):
+        assert np.array_equal(pixels, serial[index % len(serial)])
+
+
+def test_embed_images_is_preprocess_then_one_forward_pass(
+    fp32: ClipEmbedder, pictures: list[Image.Image]
+) -> None:
+    rows = fp32.embed_preprocessed([fp32.preprocess(image) for image in pictures])
+    assert rows.dtype == np.float32 and rows.shape == (len(pictures), 128)
+    assert np.allclose(np.linalg.norm(rows, axis=1), 1.0, atol=1e-5)
+    assert np.allclose(rows, fp32.embed_images(pictures), atol=1e-6)
+
+
+def test_batch_size_and_precision_follow_the_device_unless_configured(tmp_path: Path) -> None:
+    sized = tiny(tmp_path)
+    assert (sized.batch_size, sized.precision, sized.runtime) == (32, "fp32", "torch")
+    assert tiny(tmp_path, batch_size=8, precision="bf16").batch_size == 8
+    assert not sized.loaded
+
+
+@pytest.mark.parametrize("precision", ["fp16", "bf16"])
+def test_half_precision_agrees_with_fp32(
+    precision: str, fp32: ClipEmbedder, pictures: list[Image.Image], tmp_path: Path
+) -> None:
+    half = tiny(tmp_path, precision=precision)
+    assert agreement(fp32, half, pictures) >= 0.999
+    texts = np.sum(fp32.embed_texts(CAPTIONS) * half.embed_texts(CAPTIONS), axis=1)
+    assert texts.min() >= 0.999
+    # and it did run in half precision: rounded differently, yet float32 rows all the same
+    rows = half.embed_images(pictures)
+    assert rows.dtype == np.float32 and not np.array_equal(rows, fp32.embed_images(pictures))
+    assert half.precision == precision
+
+
+def test_onnx_ranks_the_pictures_as_torch_does(
+    fp32: ClipEmbedder, pictures: list[Image.Image], tmp_path: Path
+) -> None:
+    onnx = tiny(tmp_path, runtime="onnx")
+    assert agreement(fp32, onnx, pictures) >= 0.999
+    torch_texts, onnx_texts = fp32.embed_texts(CAPTIONS), onnx.embed_texts(CAPTIONS)
+    assert np.sum(torch_texts * onnx_texts, axis=1).min() >= 0.999
+    torch_scores = torch_texts @ fp32.embed_images(pictures).T
+    onnx_scores = onnx_texts @ onnx.embed_images(pictures).T
+    assert np.array_equal(np.argsort(-onnx_scores, axis=1), np.argsort(-torch_scores, axis=1))
+    assert list(np.argmax(onnx_scores, axis=1)) == list(range(len(CAPTIONS)))  # its own class
+
+
+def test_onnx_export_is_cached_by_weights_and_reused(
+    pictures: list[Image.Image], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = tiny(tmp_path, runtime="onnx")
+    first.load()
+    entry = tmp_path / "onnx" / f"{TINY_MODEL}-{first.identity.weights.replace(':', '_')}"
+    assert sorted(path.name for path in entry.iterdir()) == [IMAGE_FILE, TEXT_FILE]
+
+    def export_again(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the towers were exported again")
+
+    monkeypatch.setattr(torch.onnx, "export", export_again)
+    second = tiny(tmp_path, runtime="onnx")
+    assert np.allclose(second.embed_images(pictures), first.embed_images(pictures), atol=1e-6)
+    assert [path.name for path in (tmp_path / "onnx").iterdir()] == [entry.name]
+
+
+def test_untrained_weights_are_exported_afresh_not_cached(tmp_path: Path) -> None:
+    untrained = tiny(tmp_path, runtime="onnx", pretrained="")
+    rows = untrained.embed_texts(CAPTIONS)
+    assert rows.shape == (len(CAPTIONS), 128)
+    assert not (tmp_path / "onnx").exists()
+
+
+def test_of_two_racing_exports_the_first_published_is_kept(tmp_path: Path) -> None:
+    entry = tmp_path / "onnx" / "model-weights"
+
+    def build(scratch: Path) -> None:
+        (scratch / IMAGE_FILE).write_text("ours")
+        publish_once(entry, lambda theirs: (theirs / IMAGE_FILE).write_text("theirs"))
+
+    assert publish_once(entry, build) is False
+    assert (entry / IMAGE_FILE).read_text() == "theirs"
+    assert [path.name for path in entry.parent.iterdir()] == [entry.name]  # no scratch left
+
+
+def test_onnx_runs_fp32_only() -> None:
+    with pytest.raises(ValidationError, match="onnx runtime runs fp32"):
+        ModelSettings(runtime="onnx", precision="fp16")
