@@ -32,7 +32,7 @@ def restore(directory: Path, force: bool) -> RestoreSummary:
     container = _container("restore")
     library = container.library_backup()
     restored = library.restore(directory, force)
-    batch_size = container.settings().model.batch_size
+    batch_size = container.embedder().batch_size  # the configured one, else sized for the device
     collection = container.reindexer(batch_size=batch_size).run(drop_previous=True)
     model = container.embedder().identity.key
     return replace(restored, collection=collection, indexed=library.indexed(), model=model)

@@ -3,7 +3,6 @@ service processes it starts against the session's real servers (started and stop
 
 from __future__ import annotations
 
-import itertools
 import re
 import shutil
 import sys
@@ -38,8 +37,7 @@ PYTHON = sys.executable
 JWT_SECRET = "test-session-secret-" + "s" * 24
 SIGNING_SECRET = "test-signing-secret-" + "k" * 24
 ADMIN_PASSWORD = "admin-password-for-tests"
-_suite_numbers = itertools.count(1)
-_running: list[Stack] = []  # the session's stacks, whose logs a failing test's report shows
+_made: list[Stack] = []  # the session's stacks: their Redis databases, their logs for a failure
 
 
 @dataclass
@@ -58,6 +56,8 @@ class Stack:
     _admin_key: str | None = None
     # Inside ``starting_together``: services started but not yet awaited (process, check, timeout).
     _pending: list[tuple[ManagedProcess, Callable[[], object], float]] | None = None
+    # Holds its Redis database from birth until stop_all(): two live stacks never share one.
+    retired: bool = False
 
     @property
     def database_url(self) -> str:
@@ -176,6 +176,7 @@ class Stack:
     def _start(
         self, name: str, argv: list[str], env: dict[str, str], health_url: str, timeout: float = 120
     ) -> ManagedProcess:
+        self.retired = False
         proc = ManagedProcess(f"{self.name}-{name}", argv, self.servers.log_dir, env=env).start()
         self.processes[name] = proc
         if self._pending is None:
@@ -264,6 +265,7 @@ class Stack:
     def stop_all(self) -> None:
         for name in list(self.processes):
             self.stop(name)
+        self.retired = True
 
 
 def wait_for_job(
@@ -294,23 +296,29 @@ def frontdoor_url(frontdoor_stack: Stack) -> str:
 
 @pytest.fixture(scope="session")
 def stack_factory(servers: Servers) -> Iterator[Any]:
-    made: list[Stack] = []
-
     def make(name: str, **kwargs: Any) -> Stack:
         name = re.sub(r"[^a-z0-9-]", "-", name.lower())[:40]
-        stack = Stack(servers=servers, name=name, redis_db=next(_suite_numbers) % 16, **kwargs)
-        # More suites than Redis databases: a database comes back empty, never with an earlier
-        # suite's queued or unacknowledged tasks (which its worker would take for its own).
+        stack = Stack(servers=servers, name=name, redis_db=_free_redis_db(), **kwargs)
+        # A database comes back empty, never with an earlier suite's queued or unacknowledged
+        # tasks (which this stack's worker would take for its own).
         redis.Redis.from_url(servers.redis_url(stack.redis_db)).flushdb()
-        made.append(stack)
-        _running.append(stack)
+        _made.append(stack)
         return stack
 
     yield make
-    for stack in made:
+    for stack in _made:
         stack.stop_all()
         shutil.rmtree(stack.work, ignore_errors=True)
-    _running.clear()
+    _made.clear()
+
+
+def _free_redis_db() -> int:
+    """A Redis database no live stack uses (0 is the servers' own): the suites outnumber Redis's
+    16 databases, and two workers on one database would take each other's tasks."""
+    taken = {stack.redis_db for stack in _made if not stack.retired}
+    free = [db for db in range(1, 16) if db not in taken]
+    assert free, f"{len(taken)} stacks alive at once: stop a module's stack when it ends"
+    return free[0]
 
 
 @pytest.hookimpl(wrapper=True)
@@ -319,7 +327,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     where the log files are gone with the machine, that is what tells a stuck job's story."""
     report = yield
     if report.failed:
-        for stack in _running:
+        for stack in _made:
             for proc in stack.processes.values():
                 report.sections.append((f"last lines of {proc.log_path.name}", proc.tail(30)))
     return report

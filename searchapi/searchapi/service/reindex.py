@@ -33,6 +33,8 @@ class Reindexer:
         max_pixels: int,
         batch_size: int,
     ) -> None:
+        if batch_size < 1:  # a catalog read of 0 ids would end the re-index at once, empty
+            raise ValueError(f"batch_size must be at least 1, not {batch_size}")
         self._embedder = embedder
         self._objects = objects
         self._images = images
