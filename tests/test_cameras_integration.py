@@ -103,13 +103,16 @@ def test_a_single_frame_becomes_a_searchable_camera_image(stack: Stack, rtsp: Rt
     assert (image["source"], image["camera_id"], image["tags"]) == ("camera", camera_id, ["lobby"])
     assert image["format"] == "JPEG" and image["captured_at"] <= capture["finished_at"]
     with stack.client("searchapi") as search:
-        hits = search.get(
-            "/api/v1/image/search", params={"text": "a ball", "camera_id": camera_id}
-        ).json()["results"]
-        others = search.get(
-            "/api/v1/image/search", params={"text": "a ball", "camera_id": str(uuid.uuid4())}
-        ).json()["results"]
-    assert [hit["id"] for hit in hits] == [image["id"]]
+
+        def found(camera: str) -> list[str]:
+            params = {"text": "a ball", "camera_id": camera}
+            results = search.get("/api/v1/image/search", params=params).json()["results"]
+            return [hit["id"] for hit in results]
+
+        # Searches read Bounded: a new row is seen within about a second of its job's `done`.
+        hits = wait_until(lambda: found(camera_id), 30, "the frame to be searchable")
+        others = found(str(uuid.uuid4()))
+    assert hits == [image["id"]]
     assert others == []
 
 
