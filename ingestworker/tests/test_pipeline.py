@@ -9,7 +9,6 @@ calls). Jobs running together: test_pipeline_together.py.
 
 import io
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import IO
 
 import numpy as np
@@ -31,7 +30,7 @@ from shared.errors import DependencyUnavailable, InvalidImage
 from tests.support.fake_model import PALETTE, FakeEmbedder, indexed_picture
 from tests.support.fakes import FakeObjectStore
 from tests.support.images import encode, marked_corner, marked_jpeg, picture, truncated
-from tests.support.local_catalog import FailableCatalog, sqlite_catalog
+from tests.support.local_catalog import FailableCatalog
 from tests.support.pipeline_worker import JOB, UPLOADED, Worker, worker_on
 
 
@@ -74,18 +73,6 @@ class StagingDeleteOutage(FakeObjectStore):
             self.outages_left -= 1
             raise DependencyUnavailable(self.dependency)
         super().delete(key)
-
-
-@pytest.fixture
-def catalog(tmp_path: Path) -> Iterator[FailableCatalog]:
-    catalog = sqlite_catalog(tmp_path)
-    yield catalog
-    catalog.close()
-
-
-@pytest.fixture
-def worker(catalog: FailableCatalog) -> Iterator[Worker]:
-    yield from worker_on(FakeObjectStore(), ImageCatalog(catalog), JobStore(catalog), catalog)
 
 
 @pytest.fixture

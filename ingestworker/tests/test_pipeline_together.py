@@ -4,7 +4,6 @@ bytes at once, and the bound on decoded pictures in memory whatever the concurre
 
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,20 +16,8 @@ from tests.support.concurrency import at_once
 from tests.support.fake_model import PALETTE, FakeEmbedder
 from tests.support.fakes import FakeObjectStore
 from tests.support.images import encode, picture
-from tests.support.local_catalog import FailableCatalog, sqlite_catalog
+from tests.support.local_catalog import FailableCatalog
 from tests.support.pipeline_worker import Worker, worker_on
-
-
-@pytest.fixture
-def catalog(tmp_path: Path) -> Iterator[FailableCatalog]:
-    catalog = sqlite_catalog(tmp_path)
-    yield catalog
-    catalog.close()
-
-
-@pytest.fixture
-def worker(catalog: FailableCatalog) -> Iterator[Worker]:
-    yield from worker_on(FakeObjectStore(), ImageCatalog(catalog), JobStore(catalog), catalog)
 
 
 def test_ten_jobs_of_the_same_new_bytes_at_once_all_end_well_with_one_of_everything(
