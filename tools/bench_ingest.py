@@ -6,9 +6,12 @@ CPU stage per picture (draft decode, thumbnail, the model's transform) on one co
 (``tools/ingest_stages.py``), the limit they imply together, ``1 / (cpu_stage_cost / cores +
 embed_cost)``, and then photo-like 1024x768 JPEGs uploaded through ingestapi by several clients
 at once until every job is done: end-to-end images/s, its ratio to the limit, and the worker's
-peak RSS. The embedder runs with the worker's own model settings (conf + env), device and runtime
-as asked. ViT-B-32 runs with untrained weights (no model hub): its compute, and so its speed, is
-the production model's.
+peak RSS. Then where the CPU went in that window, per picture and per process (the worker,
+ingestapi, MinIO, Milvus, Redis, this client) beside what the cores could give, and the forward
+pass as the pipeline ran it (mean batch, seconds per picture) beside its time alone. The embedder
+runs with the worker's own model settings (conf + env), device and runtime as asked. ViT-B-32
+runs with untrained weights (no model hub): its compute, and so its speed, is the production
+model's.
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,39 +40,18 @@ from shared.embedding import TINY_CHECKPOINT, TINY_MODEL, ClipEmbedder, agreemen
 from tests.support.processes import wait_until  # noqa: E402
 from tests.support.servers import Servers, running_servers  # noqa: E402
 from tests.support.stack import Stack  # noqa: E402
+from tools.ingest_report import Figures, report  # noqa: E402
 from tools.ingest_stages import (  # noqa: E402
-    HEIGHT,
-    WIDTH,
     cpu_stage_rate,
     embed_rate,
     min_side,
     photo_likes,
 )
+from tools.process_figures import CpuWindow, histogram_sums, peak_rss_mb  # noqa: E402
 
 MODELS = {"tiny": (TINY_MODEL, str(TINY_CHECKPOINT)), "vit": ("ViT-B-32", "")}
-GOALS = {"tiny": 0.7, "vit": 0.8}  # end-to-end ÷ limit
-RSS_GOAL_MB = 2048
 ONE_CORE_PICTURES = 100  # enough for a steady rate on one core
 FINISHED = ("done", "failed", "duplicate", "quarantined")
-
-
-@dataclass
-class Figures:
-    model: str
-    batch: int
-    precision: str
-    embed: float  # images/s, forward pass alone
-    one_core: float  # images/s, CPU stage
-    all_cores: float
-    agreement: float | None = None  # on CUDA: least cosine of its precision's rows vs fp32's
-    uploads: float = 0.0  # images/s until ingestapi had answered every request
-    e2e: float = 0.0
-    rss_mb: float = 0.0
-
-    @property
-    def limit(self) -> float:
-        cores = os.cpu_count() or 1
-        return 1 / (1 / self.one_core / cores + 1 / self.embed)
 
 
 def model_settings(key: str, device: str, runtime: str) -> ModelSettings:
@@ -133,20 +114,13 @@ def finished_states(jobs: JobStore, expected: int) -> dict[str, int] | None:
     return states if sum(states.get(s, 0) for s in FINISHED) >= expected else None
 
 
-def peak_rss_mb(pid: int) -> float:
-    """The process's high-water resident set (VmHWM): its peak over its whole life."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmHWM for pid {pid}")
-
-
 def ingest(stack: Stack, pictures: list[bytes], args: argparse.Namespace, figures: Figures) -> None:
     """End-to-end images/s (first request sent → every job finished), the uploads' part of it,
-    and the worker's peak RSS."""
+    the worker's peak RSS, and the CPU every process spent meanwhile."""
     stack.start_ingestapi(RATE_LIMIT__INGEST="100000/minute")
     worker = stack.start_worker(MODEL__DEVICE=args.device, MODEL__RUNTIME=args.runtime)
     assert worker.proc is not None
+    cpu = CpuWindow(process_ids(stack))
     catalog = stack.catalog()
     with ExitStack() as opened:
         opened.callback(catalog.close)
@@ -155,6 +129,7 @@ def ingest(stack: Stack, pictures: list[bytes], args: argparse.Namespace, figure
             for _ in range(args.clients)
         ]
         jobs = JobStore(catalog)
+        cpu.start()
         started = time.perf_counter()
         made = upload(clients, pictures, args.per_request)
         uploaded = time.perf_counter() - started
@@ -162,10 +137,29 @@ def ingest(stack: Stack, pictures: list[bytes], args: argparse.Namespace, figure
             lambda: finished_states(jobs, made), 60 + len(pictures), "every job to finish"
         )
         elapsed = time.perf_counter() - started
+        cpu.stop()
     if states.get("done", 0) != len(pictures):
         raise RuntimeError(f"not every picture indexed: {states}")
     figures.uploads, figures.e2e = len(pictures) / uploaded, len(pictures) / elapsed
     figures.rss_mb = peak_rss_mb(worker.proc.pid)
+    count = len(pictures)
+    figures.cpu_ms = {name: spent / count * 1000 for name, spent in cpu.spent.items()}
+    figures.budget_ms = (os.cpu_count() or 1) * elapsed / count * 1000
+    batches = histogram_sums(stack.urls["worker"], "embed_batch")
+    figures.batch_mean = batches["size_sum"] / max(1, batches["size_count"])
+    figures.forward_ms = batches["seconds_sum"] / max(1, batches["size_sum"]) * 1000
+
+
+def process_ids(stack: Stack) -> dict[str, int]:
+    named = {
+        "worker": stack.processes["worker"],
+        "ingestapi": stack.processes["ingestapi"],
+        "MinIO": stack.servers.minio,
+        "Milvus": stack.servers.milvus,
+        "Redis": stack.servers.redis,
+    }
+    pids = {name: process.proc.pid for name, process in named.items() if process.proc}
+    return {**pids, "client": os.getpid()}
 
 
 def bench(servers: Servers, key: str, pictures: list[bytes], args: argparse.Namespace) -> Figures:
@@ -180,44 +174,6 @@ def bench(servers: Servers, key: str, pictures: list[bytes], args: argparse.Name
         stack.stop_all()
         shutil.rmtree(stack.work, ignore_errors=True)
     return figures
-
-
-def report(rows: list[tuple[str, Figures]], args: argparse.Namespace, kb: float) -> None:
-    print(
-        f"\ningest: {args.images} photo-like JPEGs of {WIDTH}x{HEIGHT} (gradients + grain, "
-        f"{kb:.0f} KB mean), {args.clients} clients x {args.per_request} files per request; "
-        f"device {args.device}, runtime {args.runtime}, {os.cpu_count()} cores"
-    )
-    print("CPU stage: draft decode + thumbnail + the model's transform, one process per core")
-    print("limit = 1 / (CPU stage cost / cores + forward pass cost); images/s throughout;")
-    print("upload: until ingestapi answered every request; e2e: until every job was done")
-    print(
-        f"{'model':<12}{'batch':>6}{'prec':>6}{'embed':>9}{'cpu 1':>8}{'cpu all':>9}"
-        f"{'limit':>8}{'upload':>8}{'e2e':>8}{'e2e/lim':>9}{'RSS MB':>8}"
-    )
-    for _, f in rows:
-        print(
-            f"{f.model:<12}{f.batch:>6}{f.precision:>6}{f.embed:>9.1f}{f.one_core:>8.1f}"
-            f"{f.all_cores:>9.1f}{f.limit:>8.1f}{f.uploads:>8.1f}{f.e2e:>8.1f}"
-            f"{f.e2e / f.limit:>9.2f}{f.rss_mb:>8.0f}"
-        )
-    print()
-    goals(rows, args.device)
-
-
-def goals(rows: list[tuple[str, Figures]], device: str) -> None:
-    """The issue's goals, one line each; on CUDA the CPU stages bound the rate, not the GPU."""
-    cores = os.cpu_count() or 1
-    for key, f in rows:
-        print(f"{f.model}: e2e/limit {f.e2e / f.limit:.2f} (goal >= {GOALS[key]})")
-        if device == "cuda":
-            ratio = f.e2e / (cores * f.one_core)
-            print(f"{f.model}: e2e / (cores x one-core CPU stage) {ratio:.2f} (goal >= 0.7)")
-        if f.agreement is not None:
-            cosine = f"least cosine {f.agreement:.4f}"
-            print(f"{f.model}: {f.precision} vs fp32, {cosine} (goal >= 0.999)")
-    heaviest = max((f for _, f in rows), key=lambda f: f.rss_mb)
-    print(f"worker peak RSS {heaviest.rss_mb:.0f} MB, {heaviest.model} (goal < {RSS_GOAL_MB})")
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ class WorkerOptions(BaseModel):
         default=0, ge=0, description="jobs in flight (threads); 0 = sized for the machine"
     )
     max_decoded: int = Field(
-        default=0, ge=0, description="decoded pictures in memory at once; 0 = the concurrency"
+        default=0, ge=0, description="decoded pictures in memory at once; 0 = two per core"
     )
     batch_wait_ms: int = Field(default=25, ge=0, description="how long a batch waits to fill")
     write_batch: int = Field(default=64, ge=1, description="images per index + catalog write")
@@ -56,18 +56,28 @@ class WorkerSettings(ServiceSettings):
     cameras: CameraSettings = CameraSettings()
 
 
-def jobs_in_flight(options: WorkerOptions, device: str) -> int:
-    """The configured concurrency, else sized for this machine and the model's ``device``. A job
-    spends much of its time waiting (object storage, the catalog, the two batch windows), so
-    several jobs per core keep the cores decoding: 4 per core, at least 8. On CUDA the forward
-    pass is nearly free and the cores alone set the pace: 6 per core, so the GPU batch fills
-    while every core decodes. Not more: past ~300 images/s the GIL, not the jobs in flight, is
-    the limit (more processes are the way on), and each job takes a catalog connection."""
+def jobs_in_flight(options: WorkerOptions, device: str, batch_size: int) -> int:
+    """The configured concurrency, else sized for this machine, the model's ``device`` and its
+    forward pass's ``batch_size``. On the CPU the forward pass is the costly step, and a small
+    batch costs up to twice as much per picture as a full one (ViT-B-32: 245 core-ms at 4, 170
+    at 16): a full batch waits while the one before it runs and the cores decode the next, so
+    ``batch_size`` + 4 per core. On CUDA the forward pass is nearly free and the cores alone set
+    the pace: 6 per core. A waiting job costs a thread and its staged bytes, not a picture
+    (``decoded_in_flight``); past ~300 images/s the GIL, not the jobs in flight, is the limit
+    (more processes are the way on)."""
     if options.concurrency:
         return options.concurrency
-    cores = len(os.sched_getaffinity(0))
-    return max(8, (6 if device == "cuda" else 4) * cores)
+    cores = _cores()
+    if device == "cuda":
+        return max(8, 6 * cores)
+    return max(8, batch_size + 4 * cores)
 
 
 def decoded_in_flight(options: WorkerOptions, concurrency: int) -> int:
-    return options.max_decoded or concurrency
+    """The configured bound, else two pictures per core: decoding is CPU work, so more at once
+    only holds more memory (a decoded picture can be ``limits.max_pixels`` × 3 bytes)."""
+    return options.max_decoded or min(concurrency, max(4, 2 * _cores()))
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0))

@@ -46,7 +46,10 @@ class Container(containers.DeclarativeContainer):
     )
     embedder = providers.Singleton(ClipEmbedder, settings.provided.model)
     concurrency = providers.Singleton(
-        jobs_in_flight, settings.provided.worker, embedder.provided.device
+        jobs_in_flight,
+        settings.provided.worker,
+        embedder.provided.device,
+        embedder.provided.batch_size,
     )
     batcher = providers.Singleton(
         EmbeddingBatcher,

@@ -51,7 +51,7 @@ class ModelSettings(BaseModel):
         default="auto", description="auto = fp16 on CUDA, fp32 on CPU"
     )
     batch_size: int = Field(
-        default=0, ge=0, le=1024, description="images per forward pass; 0 = CPU 32, CUDA 256"
+        default=0, ge=0, le=1024, description="images per forward pass; 0 = CPU 16, CUDA 256"
     )
     threads: int = Field(default=0, ge=0, description="CPU threads per forward pass; 0 = default")
 

@@ -73,7 +73,7 @@ def test_embed_images_is_preprocess_then_one_forward_pass(
 
 def test_batch_size_and_precision_follow_the_device_unless_configured(tmp_path: Path) -> None:
     sized = tiny(tmp_path)
-    assert (sized.batch_size, sized.precision, sized.runtime) == (32, "fp32", "torch")
+    assert (sized.batch_size, sized.precision, sized.runtime) == (16, "fp32", "torch")
     assert tiny(tmp_path, batch_size=8, precision="bf16").batch_size == 8
     assert not sized.loaded
 

@@ -197,11 +197,12 @@ class Stack:
     def start_worker(self, name: str = "worker", **extra: str) -> ManagedProcess:
         port = free_port()
         env = self.env(WORKER__HTTP_PORT=str(port), **extra)
+        self.urls[name] = f"http://127.0.0.1:{port}"
         return self._start(
             name,
             [PYTHON, "-m", "ingestworker"],
             env,
-            f"http://127.0.0.1:{port}/readyz",
+            f"{self.urls[name]}/readyz",
             timeout=180,
         )
 
