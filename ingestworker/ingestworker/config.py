@@ -79,5 +79,11 @@ def decoded_in_flight(options: WorkerOptions, concurrency: int) -> int:
     return options.max_decoded or min(concurrency, max(4, 2 * _cores()))
 
 
+def minio_connections(concurrency: int) -> int:
+    """Connections kept open to MinIO: every job thread may call at once, and so may the
+    sweeper and /readyz."""
+    return concurrency + 2
+
+
 def _cores() -> int:
     return len(os.sched_getaffinity(0))

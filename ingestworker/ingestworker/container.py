@@ -3,7 +3,12 @@
 import redis
 from dependency_injector import containers, providers
 
-from ingestworker.config import WorkerSettings, decoded_in_flight, jobs_in_flight
+from ingestworker.config import (
+    WorkerSettings,
+    decoded_in_flight,
+    jobs_in_flight,
+    minio_connections,
+)
 from ingestworker.frame_queue import FrameQueue
 from ingestworker.service.backlog import BacklogCollector
 from ingestworker.service.batcher import EmbeddingBatcher
@@ -34,7 +39,18 @@ class Container(containers.DeclarativeContainer):
     metrics = providers.Singleton(new_registry)
 
     redis_client = providers.Singleton(redis.Redis.from_url, settings.provided.redis.url)
-    objects = providers.Singleton(ObjectStore, settings.provided.minio)
+    embedder = providers.Singleton(ClipEmbedder, settings.provided.model)
+    concurrency = providers.Singleton(
+        jobs_in_flight,
+        settings.provided.worker,
+        embedder.provided.device,
+        embedder.provided.batch_size,
+    )
+    objects = providers.Singleton(
+        ObjectStore,
+        settings.provided.minio,
+        connections=providers.Callable(minio_connections, concurrency),
+    )
     index = providers.Singleton(VectorIndex, settings.provided.milvus)
     vectors = providers.Singleton(VectorStore, index)
     catalog = providers.Singleton(Catalog, settings.provided.database)
@@ -43,13 +59,6 @@ class Container(containers.DeclarativeContainer):
     variants = providers.Singleton(VariantCatalog, catalog)
     backlog = providers.Singleton(
         BacklogCollector, redis_client, jobs, queues=(INGEST_QUEUE, VARIANT_QUEUE, CAPTURE_QUEUE)
-    )
-    embedder = providers.Singleton(ClipEmbedder, settings.provided.model)
-    concurrency = providers.Singleton(
-        jobs_in_flight,
-        settings.provided.worker,
-        embedder.provided.device,
-        embedder.provided.batch_size,
     )
     batcher = providers.Singleton(
         EmbeddingBatcher,

@@ -39,11 +39,13 @@ def _mapped_errors(key: str = "") -> Iterator[None]:
 
 
 class ObjectStore:
-    def __init__(self, settings: MinioSettings) -> None:
+    def __init__(self, settings: MinioSettings, connections: int = 16) -> None:
+        """``connections``: how many are kept open; at least as many as the threads that call at
+        once, or each call past that opens a connection, closes it after, and logs a warning."""
         timeout = urllib3.Timeout(connect=settings.timeout_s, read=settings.timeout_s)
         # A short retry budget: callers (Celery) own the real retry policy, with backoff.
         retries = urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=(500, 502, 503, 504))
-        http = urllib3.PoolManager(timeout=timeout, retries=retries, maxsize=16)
+        http = urllib3.PoolManager(timeout=timeout, retries=retries, maxsize=connections)
         self.bucket = settings.bucket
         self._client = Minio(
             settings.endpoint,
