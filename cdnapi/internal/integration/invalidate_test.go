@@ -72,14 +72,20 @@ func TestDeletionMessageDropsEveryCachedCopyAtOnce(t *testing.T) {
 			t.Fatalf("GET %s before the message = %d, want the cached copy", path, resp.StatusCode)
 		}
 	}
+	presigned := presign.KeyPrefix + storage.OriginalKey(id)
+	if n, err := rdb.Exists(t.Context(), presigned).Result(); err != nil || n != 1 {
+		t.Fatalf("the presigned URL is not cached before the message (%d, %v)", n, err)
+	}
 	check(t, rdb.Publish(t.Context(), invalidate.Channel, id).Err())
-	waitUntil(t, 10*time.Second, "the deletion is applied", func() bool { return cdn.disk.Len() == 0 && cdn.memory.Len() == 0 })
+	// The listener drops the process's caches, then the presigned URL in Redis: applied when
+	// every copy is gone.
+	waitUntil(t, 10*time.Second, "the deletion is applied, the presigned URL too", func() bool {
+		n, err := rdb.Exists(t.Context(), presigned).Result()
+		return cdn.disk.Len() == 0 && cdn.memory.Len() == 0 && err == nil && n == 0
+	})
 	for path := range paths {
 		resp, body := get(t, http.MethodGet, cdn.URL+path)
 		wantProblem(t, resp, body, http.StatusNotFound, "not-found")
-	}
-	if n, _ := rdb.Exists(t.Context(), presign.KeyPrefix+storage.OriginalKey(id)).Result(); n != 0 {
-		t.Error("the deleted image's presigned URL is still cached")
 	}
 }
 
