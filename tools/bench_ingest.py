@@ -142,9 +142,7 @@ def ingest(stack: Stack, pictures: list[bytes], args: argparse.Namespace, figure
         raise RuntimeError(f"not every picture indexed: {states}")
     figures.uploads, figures.e2e = len(pictures) / uploaded, len(pictures) / elapsed
     figures.rss_mb = peak_rss_mb(worker.proc.pid)
-    count = len(pictures)
-    figures.cpu_ms = {name: spent / count * 1000 for name, spent in cpu.spent.items()}
-    figures.budget_ms = (os.cpu_count() or 1) * elapsed / count * 1000
+    figures.cpu_ms = {name: spent / len(pictures) * 1000 for name, spent in cpu.spent.items()}
     batches = histogram_sums(stack.urls["worker"], "embed_batch")
     figures.batch_mean = batches["size_sum"] / max(1, batches["size_count"])
     figures.forward_ms = batches["seconds_sum"] / max(1, batches["size_sum"]) * 1000

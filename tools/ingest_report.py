@@ -26,7 +26,6 @@ class Figures:
     e2e: float = 0.0
     rss_mb: float = 0.0
     cpu_ms: dict[str, float] = field(default_factory=dict)  # per picture, by process
-    budget_ms: float = 0.0  # the cores' CPU ms per picture at the end-to-end rate
     batch_mean: float = 0.0  # pictures per forward pass in the pipeline
     forward_ms: float = 0.0  # forward-pass seconds per picture in the pipeline, in ms
 
@@ -34,6 +33,11 @@ class Figures:
     def limit(self) -> float:
         cores = os.cpu_count() or 1
         return 1 / (1 / self.one_core / cores + 1 / self.embed)
+
+    @property
+    def budget_ms(self) -> float:
+        """The cores' CPU ms per picture at the end-to-end rate."""
+        return (os.cpu_count() or 1) * 1000 / self.e2e
 
 
 def report(rows: list[tuple[str, Figures]], args: argparse.Namespace, kb: float) -> None:

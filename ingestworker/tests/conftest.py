@@ -1,4 +1,5 @@
-"""The pipeline's unit suites share one worker on the fakes over a real SQLite catalog."""
+"""The worker's unit suites share one fixture for a fresh SQLite catalog, and the pipeline's
+suites one worker on the fakes over it."""
 
 from collections.abc import Iterator
 from pathlib import Path

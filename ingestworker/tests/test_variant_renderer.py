@@ -4,9 +4,7 @@ leaves in object storage, the variant's row and the job's record, read back afte
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
@@ -23,7 +21,7 @@ from shared.errors import DependencyUnavailable, ImageSearchError, InvalidInput
 from shared.variants import VariantParams, canonical, variant_id_of
 from tests.support.fakes import FakeObjectStore
 from tests.support.images import encode, picture
-from tests.support.local_catalog import FailableCatalog, sqlite_catalog
+from tests.support.local_catalog import FailableCatalog
 
 MAX_PIXELS = 50_000_000
 COVER = {"width": 800, "height": 600, "fit": "cover", "format": "webp", "grayscale": True}
@@ -74,13 +72,6 @@ class Worker:
             reason = failure_reason(exc, 0, "rendering the variant")
             self.renderer.failed(job_id, variant_id, reason)
             raise
-
-
-@pytest.fixture
-def catalog(tmp_path: Path) -> Iterator[FailableCatalog]:
-    catalog = sqlite_catalog(tmp_path)
-    yield catalog
-    catalog.close()
 
 
 def worker_on(catalog: FailableCatalog, objects: FakeObjectStore | None = None) -> Worker:

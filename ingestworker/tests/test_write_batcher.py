@@ -3,10 +3,6 @@ share one index upsert and one catalog transaction, which records each of them `
 reaches every job of the batch and leaves none of them done.
 """
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from prometheus_client import CollectorRegistry
 
 from ingestworker.service.writes import WriteBatcher
@@ -17,16 +13,9 @@ from shared.errors import DependencyUnavailable
 from tests.support.concurrency import at_once
 from tests.support.fake_model import PALETTE, indexed_picture
 from tests.support.fakes import FakeVectorStore
-from tests.support.local_catalog import FailableCatalog, sqlite_catalog
+from tests.support.local_catalog import FailableCatalog
 
 COLOURS = list(PALETTE)[:6]
-
-
-@pytest.fixture
-def catalog(tmp_path: Path) -> Iterator[FailableCatalog]:
-    catalog = sqlite_catalog(tmp_path)
-    yield catalog
-    catalog.close()
 
 
 def running_jobs(jobs: JobStore, count: int) -> list[str]:
