@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import open_clip
 import pytest
 import torch
 from PIL import Image
@@ -14,10 +15,13 @@ from pydantic import ValidationError
 
 from imagesearch_samples.shapes import all_specs, samples
 from shared.config import ModelSettings
-from shared.embedding import TINY_CHECKPOINT, TINY_MODEL, ClipEmbedder, agreement
+from shared.embedding import CLIP_CONFIGS, TINY_CHECKPOINT, TINY_MODEL, ClipEmbedder, agreement
+from shared.embedding.embedder import trimmed
 from shared.embedding.onnx_runtime import IMAGE_FILE, TEXT_FILE, publish_once
 
 CAPTIONS = [spec.caption for spec in all_specs()]  # "a red circle", ...: one per class
+# texts of every width: one token, a few words, past the tiny model's context of 32 tokens
+TEXTS = ["", "a", *CAPTIONS[:3], "a small red circle drawn on a plain white card", "square " * 40]
 
 
 def tiny(cache_dir: Path, **options: object) -> ClipEmbedder:
@@ -69,6 +73,32 @@ def test_embed_images_is_preprocess_then_one_forward_pass(
     assert rows.dtype == np.float32 and rows.shape == (len(pictures), 128)
     assert np.allclose(np.linalg.norm(rows, axis=1), 1.0, atol=1e-5)
     assert np.allclose(rows, fp32.embed_images(pictures), atol=1e-6)
+
+
+def padded_features(texts: list[str]) -> np.ndarray:
+    """The tiny model's text features as OpenCLIP computes them, over the padded context."""
+    open_clip.add_model_config(CLIP_CONFIGS)
+    model = open_clip.create_model(TINY_MODEL, pretrained=str(TINY_CHECKPOINT)).eval()
+    with torch.inference_mode():
+        features = model.encode_text(open_clip.get_tokenizer(TINY_MODEL)(texts), normalize=True)
+    rows: np.ndarray = features.numpy()
+    return rows
+
+
+def test_tokens_are_trimmed_to_the_longest_text_of_the_batch() -> None:
+    tokens = np.array([[49406, 320, 49407, 0, 0], [49406, 49407, 0, 0, 0]])
+    assert trimmed(tokens).tolist() == [[49406, 320, 49407], [49406, 49407, 0]]
+    assert trimmed(np.zeros((2, 5), dtype=np.int64)).shape == (2, 1)
+
+
+@pytest.mark.parametrize("runtime", ["torch", "onnx"])
+def test_trimmed_texts_embed_as_the_padded_context_does(runtime: str, tmp_path: Path) -> None:
+    embedder = tiny(tmp_path, runtime=runtime)
+    reference = padded_features(TEXTS)
+    together = embedder.embed_texts(TEXTS)  # one batch as wide as its longest text
+    alone = np.concatenate([embedder.embed_texts([text]) for text in TEXTS])
+    assert np.sum(together * reference, axis=1).min() >= 0.9999
+    assert np.sum(alone * reference, axis=1).min() >= 0.9999
 
 
 def test_batch_size_and_precision_follow_the_device_unless_configured(tmp_path: Path) -> None:

@@ -5,7 +5,8 @@ picture and is safe from many threads, so the worker's job threads do it in para
 ``embed_preprocessed`` stacks such arrays into one forward pass; ``embed_images`` is the two in a
 row. The forward pass runs on a runtime: torch (``torch_runtime``: on CUDA in half precision, the
 weights cast once when the model is built) or onnxruntime (``onnx_runtime``: the towers exported
-once, fp32). Tokenising is open_clip's with either.
+once, fp32). Tokenising is open_clip's with either, and texts run only as far as the longest of a
+batch needs (``text_tower``) where the model allows it.
 
 torch, open_clip and onnxruntime are imported on first use, so importing this module is cheap;
 services that never embed (ingestapi) do not depend on them at all.
@@ -30,6 +31,7 @@ from shared.vector_schema import ModelIdentity
 # per forward pass when not configured. On the CPU a picture costs as much at 16 as at 32
 # (ViT-B-32: 170 vs 181 core-ms, 2 cores), and half the batch holds half the activations.
 BATCH_SIZES = {"cpu": 16, "cuda": 256}
+PADDING = 0  # what open_clip's SimpleTokenizer pads texts with
 log = get_logger(__name__)
 
 
@@ -48,6 +50,7 @@ class ClipEmbedder:
         self._towers: Towers | None = None
         self._transform: Any = None
         self._tokenizer: Any = None
+        self._trims_texts = False
         self._identity: ModelIdentity | None = None
         self._input_size = 0
 
@@ -99,6 +102,8 @@ class ClipEmbedder:
             import open_clip
             import torch
 
+            from shared.embedding import text_tower
+
             if settings.threads:
                 torch.set_num_threads(settings.threads)
             open_clip.add_model_config(CLIP_CONFIGS)
@@ -113,6 +118,9 @@ class ClipEmbedder:
             model.eval()
             self._transform = transform
             self._tokenizer = open_clip.get_tokenizer(settings.name)
+            # onnx keeps the padded tower: its exporter fixes the attention's sequence length
+            trims = text_tower.trims(model, self._tokenizer)
+            self._trims_texts = trims and settings.runtime == "torch"
             probe = self._transform(Image.new("RGB", (1, 1)))
             self._input_size = int(probe.shape[-1])
             weights = weights_id(settings.pretrained)
@@ -153,14 +161,14 @@ class ClipEmbedder:
 
     def _tokens(self, texts: list[str]) -> np.ndarray:
         tokens: np.ndarray = self._tokenizer(texts).numpy()
-        return tokens
+        return trimmed(tokens) if self._trims_texts else tokens
 
     def _towers_for(self, model: Any, weights: str, probe: Any) -> Towers:
         """The runtime's towers; ``probe``, one preprocessed picture, is the exporter's example."""
         if self.settings.runtime == "torch":
             from shared.embedding.torch_runtime import TorchTowers
 
-            return TorchTowers(model, self.device, self.precision)
+            return TorchTowers(model, self.device, self.precision, self._trims_texts)
         import torch
 
         from shared.embedding.onnx_runtime import onnx_towers
@@ -192,6 +200,13 @@ def _device(settings: ModelSettings) -> str:
             log.warning("onnx runs on the CPU: this onnxruntime has no CUDA provider")
             return "cpu"
     return device
+
+
+def trimmed(tokens: np.ndarray) -> np.ndarray:
+    """``tokens`` up to the last column any text of the batch uses (at least one column)."""
+    used = np.flatnonzero((tokens != PADDING).any(axis=0))
+    width = int(used[-1]) + 1 if used.size else 1
+    return tokens[:, :width]
 
 
 def _normalised(rows: np.ndarray) -> np.ndarray:

@@ -14,14 +14,17 @@ from typing import Any
 import numpy as np
 import torch
 
+from shared.embedding.text_tower import TextTower
+
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 
 
 class TorchTowers:
-    def __init__(self, model: Any, device: str, precision: str) -> None:
+    def __init__(self, model: Any, device: str, precision: str, trims_texts: bool) -> None:
         self._model = model
         self._device = torch.device(device)
         self._dtype = DTYPES[precision]
+        self._encode_text = TextTower(model) if trims_texts else model.encode_text
 
     def images(self, pixels: Sequence[np.ndarray]) -> np.ndarray:
         batch = self._host_batch(pixels)
@@ -31,7 +34,7 @@ class TorchTowers:
 
     def texts(self, tokens: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
-            return _float32(self._model.encode_text(torch.from_numpy(tokens).to(self._device)))
+            return _float32(self._encode_text(torch.from_numpy(tokens).to(self._device)))
 
     def _host_batch(self, pixels: Sequence[np.ndarray]) -> torch.Tensor:
         shape = (len(pixels), *pixels[0].shape)
