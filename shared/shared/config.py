@@ -40,13 +40,14 @@ class MilvusSettings(BaseModel):
 class ModelSettings(BaseModel):
     """Which OpenCLIP model makes the vectors, and how it runs. ``pretrained`` is an OpenCLIP tag
     or a local file ("" = untrained weights, for benchmarks). The ``onnx`` runtime runs the towers
-    exported from the same weights with onnxruntime, in fp32."""
+    exported from the same weights with onnxruntime, in fp32; ``auto`` is onnx on the CPU and
+    torch on CUDA."""
 
     name: str = "ViT-B-32"
     pretrained: str = "laion2b_s34b_b79k"
     cache_dir: str = Field(default="data/models", description="downloads and ONNX exports")
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    runtime: Literal["torch", "onnx"] = "torch"
+    runtime: Literal["auto", "torch", "onnx"] = "torch"
     precision: Literal["auto", "fp32", "fp16", "bf16"] = Field(
         default="auto", description="auto = fp16 on CUDA, fp32 on CPU"
     )

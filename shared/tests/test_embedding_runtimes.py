@@ -17,7 +17,7 @@ from imagesearch_samples.shapes import all_specs, samples
 from shared.config import ModelSettings
 from shared.embedding import CLIP_CONFIGS, TINY_CHECKPOINT, TINY_MODEL, ClipEmbedder, agreement
 from shared.embedding.embedder import trimmed
-from shared.embedding.onnx_runtime import IMAGE_FILE, TEXT_FILE, publish_once
+from shared.embedding.onnx_runtime import EXPORT_VERSION, IMAGE_FILE, TEXT_FILE, publish_once
 
 CAPTIONS = [spec.caption for spec in all_specs()]  # "a red circle", ...: one per class
 # texts of every width: one token, a few words, past the tiny model's context of 32 tokens
@@ -101,11 +101,13 @@ def test_trimmed_texts_embed_as_the_padded_context_does(runtime: str, tmp_path: 
     assert np.sum(alone * reference, axis=1).min() >= 0.9999
 
 
-def test_batch_size_and_precision_follow_the_device_unless_configured(tmp_path: Path) -> None:
+def test_batch_precision_and_runtime_follow_the_device_unless_configured(tmp_path: Path) -> None:
     sized = tiny(tmp_path)
     assert (sized.batch_size, sized.precision, sized.runtime) == (16, "fp32", "torch")
     assert tiny(tmp_path, batch_size=8, precision="bf16").batch_size == 8
-    assert not sized.loaded
+    automatic = tiny(tmp_path, runtime="auto", precision="fp16")
+    assert (automatic.runtime, automatic.precision) == ("onnx", "fp32")  # on the CPU
+    assert not sized.loaded and not automatic.loaded
 
 
 @pytest.mark.parametrize("precision", ["fp16", "bf16"])
@@ -140,7 +142,8 @@ def test_onnx_export_is_cached_by_weights_and_reused(
 ) -> None:
     first = tiny(tmp_path, runtime="onnx")
     first.load()
-    entry = tmp_path / "onnx" / f"{TINY_MODEL}-{first.identity.weights.replace(':', '_')}"
+    weights = first.identity.weights.replace(":", "_")
+    entry = tmp_path / "onnx" / f"{TINY_MODEL}-{weights}-v{EXPORT_VERSION}"
     assert sorted(path.name for path in entry.iterdir()) == [IMAGE_FILE, TEXT_FILE]
 
     def export_again(*args: object, **kwargs: object) -> None:

@@ -1,12 +1,14 @@
 """The OpenCLIP towers exported to ONNX once and run by onnxruntime, in fp32.
 
-The image and the text tower are exported from the loaded model (batch axis dynamic) into
-``<cache_dir>/onnx/<model>-<weights id>/``, so new weights get new files and the same weights
-are exported once per machine. A cache entry appears whole or not at all: the towers are
-exported into a scratch directory beside it and renamed into place; when two processes export at
-once, the first rename wins and the other keeps the winner's files. Untrained weights
-(``pretrained=""``, a fresh random init on every load) are never cached: they are exported into
-a temporary directory that goes once the sessions have read it.
+The image and the text tower are exported from the loaded model (batch axis dynamic, and the
+tokens axis where texts are trimmed: ``text_tower``) into
+``<cache_dir>/onnx/<model>-<weights id>-v<EXPORT_VERSION>/``, so new weights, or a new way of
+exporting them, get new files, and the same weights are exported once per machine. A cache
+entry appears whole or not at all: the towers are exported into a scratch directory beside it and
+renamed into place; when two processes export at once, the first rename wins and the other keeps
+the winner's files. Untrained weights (``pretrained=""``, a fresh random init on every load) are
+never cached: they are exported into a temporary directory that goes once the sessions have read
+it.
 """
 
 from __future__ import annotations
@@ -25,9 +27,13 @@ import onnxruntime as ort
 import torch
 
 from shared.config import ModelSettings
+from shared.embedding.text_tower import TextTower
 from shared.logging import get_logger
 
 OPSET = 17
+EXPORT_VERSION = 2  # 2: the text tower takes texts trimmed to their tokens
+BATCH = {0: "batch"}
+TOKENS = {0: "batch", 1: "tokens"}
 IMAGE_FILE, TEXT_FILE = "image.onnx", "text.onnx"
 log = get_logger(__name__)
 
@@ -62,6 +68,7 @@ def onnx_towers(
     settings: ModelSettings,
     weights: str,
     device: str,
+    trims_texts: bool,
 ) -> OnnxTowers:
     """Sessions for ``model``'s towers; ``examples`` (pixels, tokens) are batches of two.
 
@@ -72,8 +79,11 @@ def onnx_towers(
 
     def export(directory: Path) -> None:
         started = time.monotonic()
-        _export(_Tower(model, "encode_image"), pixels, "pixels", directory / IMAGE_FILE)
-        _export(_Tower(model, "encode_text"), tokens, "tokens", directory / TEXT_FILE)
+        _export(_Tower(model, "encode_image"), pixels, BATCH, "pixels", directory / IMAGE_FILE)
+        if trims_texts:
+            _export(TextTower(model), tokens, TOKENS, "tokens", directory / TEXT_FILE)
+        else:
+            _export(_Tower(model, "encode_text"), tokens, BATCH, "tokens", directory / TEXT_FILE)
         log.info("onnx exported", model=settings.name, seconds=round(time.monotonic() - started, 1))
 
     if not settings.pretrained:
@@ -81,7 +91,8 @@ def onnx_towers(
             export(Path(scratch))
             model.to("meta")
             return OnnxTowers(Path(scratch), settings, device)
-    directory = Path(settings.cache_dir) / "onnx" / _file_name(f"{settings.name}-{weights}")
+    name = f"{settings.name}-{weights}-v{EXPORT_VERSION}"
+    directory = Path(settings.cache_dir) / "onnx" / _file_name(name)
     if not publish_once(directory, export):
         log.info("onnx cached", model=settings.name, directory=str(directory))
     model.to("meta")
@@ -121,8 +132,9 @@ class _Tower(torch.nn.Module):
         return result
 
 
-def _export(tower: _Tower, example: torch.Tensor, input_name: str, path: Path) -> None:
-    batch = {0: "batch"}
+def _export(
+    tower: torch.nn.Module, example: torch.Tensor, axes: dict[int, str], input_name: str, path: Path
+) -> None:
     # The legacy (TorchScript) exporter: the dynamo one needs onnxscript. Its warnings are
     # about itself, and about negative indices, which the text tower's argmax never gives.
     with warnings.catch_warnings():
@@ -135,7 +147,7 @@ def _export(tower: _Tower, example: torch.Tensor, input_name: str, path: Path) -
             opset_version=OPSET,
             input_names=[input_name],
             output_names=["features"],
-            dynamic_axes={input_name: batch, "features": batch},
+            dynamic_axes={input_name: axes, "features": BATCH},
         )
 
 
