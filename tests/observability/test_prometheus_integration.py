@@ -79,9 +79,12 @@ def _workload(stack: Stack, run: int) -> None:
 
 
 def _scraped_twice_since(api: PrometheusAPI, moment: float) -> bool:
-    """Every target's latest scrape began an interval after ``moment``: two scrapes since."""
+    """Every target's latest scrape began an interval after ``moment`` and got its figures: two
+    scrapes since. A scrape can time out on a loaded machine (a worker busy embedding), and one
+    that did holds no samples: the figures since ``moment`` would be missing from every rate."""
     latest = finite_samples(api.query("min(timestamp(up))"))
-    return bool(latest) and latest[0] >= moment + INTERVAL_S + 0.5
+    failed = finite_samples(api.query("count(up == 0)"))  # no series at all when none failed
+    return bool(latest) and latest[0] >= moment + INTERVAL_S + 0.5 and not failed
 
 
 @pytest.fixture(scope="module")
