@@ -2,13 +2,15 @@
 10k and 100k indexed vectors (synthetic, 512-d like ViT-B-32), in one run on one machine:
 Milvus alone, and the whole HTTP path through searchapi (text → CLIP → Milvus → cutoff → JSON).
 
-Each size is measured only once Milvus has finished building its index over every row (until
-then searches scan unindexed segments and the build competes for the CPU); the bench says how
-long it waited. For each HTTP pass it reads searchapi's ``search_stage_seconds`` to show where
-the time went. The encoder is timed in this process in turn with each HTTP query, so both meet
-the same load on a shared machine; the last table sets them side by side at each size with PASS
-or FAIL against the targets: HTTP p50 at most 15 ms over the encoder's, and p99 at most twice
-p50.
+Each size is measured only once Milvus has finished building its index over every row (until then
+searches scan unindexed segments and the build competes for the CPU), has compacted the segments
+the load made and indexed the result (``settle``: else it does so on its own under the queries),
+and has gone quiet; the bench says how long each took. Encoder and searchapi run the same runtime
+(``--runtime``, searchapi's ``auto`` by default). For each HTTP pass it reads searchapi's
+``search_stage_seconds`` to show where the time went. The encoder is timed in this process in turn
+with each HTTP query, so both meet the same load on a shared machine; the last table sets them side
+by side at each size with PASS or FAIL against the targets: HTTP p50 at most 15 ms over the
+encoder's, and p99 at most twice p50.
 """
 
 from __future__ import annotations
@@ -204,6 +206,7 @@ def main() -> None:
     parser.add_argument(
         "--runtime",
         default="auto",
+        choices=["auto", "torch", "onnx"],
         help="searchapi's and the encoder's (conf/searchapi.yaml: auto)",
     )
     args = parser.parse_args()
