@@ -258,4 +258,5 @@ def serve(app: FastAPI, http: HttpSettings) -> None:
         http=HeaderTimeoutProtocol.with_timeout(http.header_timeout_s),
         proxy_headers=True,
         forwarded_allow_ips=http.forwarded_allow_ips,
+        access_log=False,  # install_access_log writes each request's one line
     )

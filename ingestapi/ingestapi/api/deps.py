@@ -1,4 +1,7 @@
-"""Annotated dependencies: routes ask for a service, the container on app.state provides it."""
+"""Annotated dependencies: routes ask for a service, the container on app.state provides it.
+
+Each is ``async def``: FastAPI runs a plain ``def`` dependency in the thread pool, one thread hop
+per dependency per request, and a container lookup needs none."""
 
 from typing import Annotated
 
@@ -23,51 +26,51 @@ def _container(request: Request) -> Container:
     return container
 
 
-def _ingest(request: Request) -> IngestService:
+async def _ingest(request: Request) -> IngestService:
     return _container(request).ingest()
 
 
-def _fetcher(request: Request) -> UrlFetcher:
+async def _fetcher(request: Request) -> UrlFetcher:
     return _container(request).fetcher()
 
 
-def _images(request: Request) -> ImageService:
+async def _images(request: Request) -> ImageService:
     return _container(request).image_service()
 
 
-def _checker(request: Request) -> LibraryChecker:
+async def _checker(request: Request) -> LibraryChecker:
     return _container(request).checker()
 
 
-def _variants(request: Request) -> VariantService:
+async def _variants(request: Request) -> VariantService:
     return _container(request).variant_service()
 
 
-def _links(request: Request) -> Links:
+async def _links(request: Request) -> Links:
     return _container(request).links()
 
 
-def _cameras(request: Request) -> CameraService:
+async def _cameras(request: Request) -> CameraService:
     return _container(request).camera_service()
 
 
-def _camera_catalog(request: Request) -> CameraCatalog:
+async def _camera_catalog(request: Request) -> CameraCatalog:
     return _container(request).cameras()
 
 
-def _captures(request: Request) -> CaptureService:
+async def _captures(request: Request) -> CaptureService:
     return _container(request).capture_service()
 
 
-def _capture_catalog(request: Request) -> CaptureCatalog:
+async def _capture_catalog(request: Request) -> CaptureCatalog:
     return _container(request).captures()
 
 
-def _quarantine(request: Request) -> QuarantineService:
+async def _quarantine(request: Request) -> QuarantineService:
     return _container(request).quarantine()
 
 
-def _settings(request: Request) -> IngestSettings:
+async def _settings(request: Request) -> IngestSettings:
     return _container(request).settings()
 
 

@@ -1,5 +1,8 @@
 """Annotated dependencies: the search service from the container, and shared query parameters
-(a search's page: limit, offset, the ``min_score`` floor, ``only_matches``)."""
+(a search's page: limit, offset, the ``min_score`` floor, ``only_matches``).
+
+Each is ``async def``: FastAPI runs a plain ``def`` dependency in the thread pool, one thread hop
+per dependency per request, and these only look up the container or check parameters."""
 
 from typing import Annotated
 
@@ -36,35 +39,35 @@ def _container(request: Request) -> Container:
     return container
 
 
-def _service(request: Request) -> SearchService:
+async def _service(request: Request) -> SearchService:
     return _container(request).search()
 
 
-def _duplicates(request: Request) -> DuplicateService:
+async def _duplicates(request: Request) -> DuplicateService:
     return _container(request).duplicates()
 
 
-def _library(request: Request) -> LibraryService:
+async def _library(request: Request) -> LibraryService:
     return _container(request).library()
 
 
-def _facets(request: Request) -> ImageFacets:
+async def _facets(request: Request) -> ImageFacets:
     return _container(request).facets()
 
 
-def _links(request: Request) -> Links:
+async def _links(request: Request) -> Links:
     return _container(request).links()
 
 
-def _variants(request: Request) -> VariantService:
+async def _variants(request: Request) -> VariantService:
     return _container(request).variant_service()
 
 
-def _settings(request: Request) -> SearchSettings:
+async def _settings(request: Request) -> SearchSettings:
     return _container(request).settings()
 
 
-def _filters(
+async def _filters(
     format: Annotated[
         list[str],
         Query(
@@ -92,7 +95,7 @@ def _filters(
     return SearchFilters(formats, min_width, min_height, after, before, tags, source, camera_id)
 
 
-def _page(
+async def _page(
     request: Request,
     limit: Annotated[
         int,
@@ -106,7 +109,7 @@ def _page(
         bool, Query(description="only the matches, no weaker hits after them")
     ] = False,
 ) -> Page:
-    options = _settings(request).search
+    options = _container(request).settings().search
     if limit > options.max_limit:
         raise InvalidInput(f"limit must be at most {options.max_limit}")
     if offset > options.max_offset:
