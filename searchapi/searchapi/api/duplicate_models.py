@@ -15,8 +15,7 @@ class DuplicateOut(ImageOut):
 
     @classmethod
     def of_duplicate(cls, duplicate: Duplicate, links: Links) -> "DuplicateOut":
-        image = ImageOut.of(duplicate.record, links).model_dump()
-        return cls(**image, distance=duplicate.distance)
+        return cls.of(duplicate.record, links, distance=duplicate.distance)
 
 
 class DuplicateGroupOut(BaseModel):

@@ -1,7 +1,7 @@
 """Response bodies of searchapi (docs/architecture.md, "Contracts"). Byte URLs come from
 ``Links``: plain paths with public reads, signed links with private ones."""
 
-from typing import Any
+from typing import Any, Self
 
 from pydantic import BaseModel, Field
 
@@ -27,7 +27,9 @@ class ImageOut(BaseModel):
     meta: dict[str, Any] = Field(description='{"exif": {...}}: what the file said about itself')
 
     @classmethod
-    def of(cls, record: ImageRecord, links: Links) -> "ImageOut":
+    def of(cls, record: ImageRecord, links: Links, **extra: Any) -> Self:
+        """The image as answered; ``extra``: a subclass's own fields (a hit's score), so that
+        a subclass is built and validated once, not as an ImageOut first."""
         return cls(
             id=record.id,
             url=links.original(record.id),
@@ -43,6 +45,7 @@ class ImageOut(BaseModel):
             captured_at=record.captured_at,
             tags=record.tags,
             meta=record.meta,
+            **extra,
         )
 
 
@@ -53,9 +56,7 @@ class HitOut(ImageOut):
     @classmethod
     def of_hit(cls, ranked: Ranked, links: Links) -> "HitOut":
         score = round(ranked.hit.score, 6)
-        return cls(
-            **ImageOut.of(ranked.hit.record, links).model_dump(), score=score, match=ranked.match
-        )
+        return cls.of(ranked.hit.record, links, score=score, match=ranked.match)
 
 
 class ModelOut(BaseModel):
