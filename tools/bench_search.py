@@ -6,7 +6,7 @@ Each size is measured only once Milvus has finished building its index over ever
 searches scan unindexed segments and the build competes for the CPU), has compacted the segments
 the load made and indexed the result (``settle``: else it does so on its own under the queries),
 and has gone quiet; the bench says how long each took. Encoder and searchapi run the same runtime
-(``--runtime``, ``auto`` by default). For each HTTP pass it reads searchapi's
+(``--runtime``, searchapi's ``auto`` by default). For each HTTP pass it reads searchapi's
 ``search_stage_seconds`` to show where the time went. The encoder is timed in this process in turn
 with each HTTP query, so both meet the same load on a shared machine; the last table sets them side
 by side at each size with PASS or FAIL against the targets: HTTP p50 at most 15 ms over the
@@ -207,7 +207,7 @@ def main() -> None:
         "--runtime",
         default="auto",
         choices=["auto", "torch", "onnx"],
-        help="searchapi's and the encoder's: auto is onnx on a CPU",
+        help="searchapi's and the encoder's (conf/searchapi.yaml: auto)",
     )
     args = parser.parse_args()
     queries = QUERIES[: args.queries]
