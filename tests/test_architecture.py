@@ -5,6 +5,8 @@
   name); ``shared`` depends on no service.
 - torch and open_clip are imported only where models run: the worker, searchapi and ``shared``'s
   embedder (lazily).
+- The APIs' dependencies (``api/deps.py``) are ``async def``: FastAPI runs a plain ``def``
+  dependency in the thread pool, a thread hop per request for a container lookup.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICES = ("ingestapi", "ingestworker", "searchapi")
+APIS = ("ingestapi", "searchapi")
 HTTP_FRAMEWORKS = {"fastapi", "starlette", "uvicorn"}
 MODEL_LIBRARIES = {"torch", "open_clip", "onnx", "onnxruntime"}
 
@@ -62,3 +65,27 @@ def test_model_libraries_stay_where_models_run() -> None:
     for path in _modules("ingestapi") + _modules("shared"):
         if path.parent != allowed:
             assert not _imported_packages(path) & MODEL_LIBRARIES, f"{path} imports torch"
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_api_dependencies_run_on_the_event_loop(api: str) -> None:
+    tree = ast.parse((ROOT / api / api / "api" / "deps.py").read_text())
+    functions = {
+        node.name: node
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
+    depended = {
+        node.args[0].id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "Depends"
+        and node.args
+        and isinstance(node.args[0], ast.Name)
+    }
+    assert len(depended) >= 5  # the rule sees the dependencies
+    plain = sorted(
+        name for name in depended if not isinstance(functions[name], ast.AsyncFunctionDef)
+    )
+    assert plain == [], f"{api}: plain def dependencies run in the thread pool"
