@@ -23,6 +23,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import get_args
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -206,7 +207,7 @@ def main() -> None:
     parser.add_argument(
         "--runtime",
         default="auto",
-        choices=["auto", "torch", "onnx"],
+        choices=get_args(ModelSettings.model_fields["runtime"].annotation),
         help="searchapi's and the encoder's (conf/searchapi.yaml: auto)",
     )
     args = parser.parse_args()
