@@ -1,5 +1,5 @@
 """Sign-in, sessions, roles, users and keys through ``create_app()``, in-process: the real
-verifier on a SQLite catalog, rate limits in the limits library's memory storage."""
+verifier on a SQLite catalog, rate-limit windows in memory (`memory://`)."""
 
 from __future__ import annotations
 

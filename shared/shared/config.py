@@ -136,7 +136,9 @@ class RateLimitSettings(BaseModel):
     the ``limits`` notation (``10/minute``, ``100 per 10 seconds``)."""
 
     enabled: bool = True
-    storage_url: str = Field(default="", description="empty: the Redis of redis.url")
+    storage_url: str = Field(
+        default="", description="a Redis URL (memory://: this process only); empty: redis.url"
+    )
     login: str = "10/minute"
     ingest: str = "120/minute"
     search: str = "300/minute"

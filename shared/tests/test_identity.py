@@ -1,8 +1,9 @@
 """Users, keys, session tokens, the verifier's decisions and the rate limiter, on the real catalog
-(SQLite and PostgreSQL) and the limits library's in-memory storage."""
+(SQLite and PostgreSQL) and rate-limit windows in memory."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import jwt
@@ -200,18 +201,22 @@ def test_a_bearer_token_that_is_no_key_is_refused(catalog: Catalog) -> None:
 
 def test_the_rate_limit_refuses_over_the_window_and_says_when_to_return() -> None:
     limiter = RateLimiter(RateLimitSettings(storage_url="memory://", search="3/minute"), "")
-    answers = [limiter.hit("search", "key:one") for _ in range(3)]
-    assert [a["RateLimit"].split(";")[1] for a in answers] == ["r=2", "r=1", "r=0"]
-    assert answers[0]["RateLimit-Policy"] == '"search";q=3;w=60'
-    with pytest.raises(RateLimited) as over:
-        limiter.hit("search", "key:one")
-    assert 1 <= int(over.value.headers["Retry-After"]) <= 60
-    limiter.hit("search", "key:two")  # another credential has its own window
+
+    async def run() -> None:
+        answers = [await limiter.hit("search", "key:one") for _ in range(3)]
+        assert [a["RateLimit"].split(";")[1] for a in answers] == ["r=2", "r=1", "r=0"]
+        assert answers[0]["RateLimit-Policy"] == '"search";q=3;w=60'
+        with pytest.raises(RateLimited) as over:
+            await limiter.hit("search", "key:one")
+        assert 1 <= int(over.value.headers["Retry-After"]) <= 60
+        await limiter.hit("search", "key:two")  # another credential has its own window
+
+    asyncio.run(run())
 
 
 def test_login_fails_closed_when_the_rate_limit_store_is_down() -> None:
     down = RateLimitSettings(storage_url="redis://127.0.0.1:1/0")
     limiter = RateLimiter(down, "")
-    assert limiter.hit("search", "key:one") == {}  # counted nowhere, not refused
+    assert asyncio.run(limiter.hit("search", "key:one")) == {}  # counted nowhere, not refused
     with pytest.raises(DependencyUnavailable):
-        limiter.hit("login", "user:ada")
+        asyncio.run(limiter.hit("login", "user:ada"))

@@ -12,7 +12,7 @@ from shared.identity.roles import Role
 from tests.support.stack import JWT_SECRET
 
 TEST_AUTH = AuthSettings(jwt_secret=SecretStr(JWT_SECRET), public_read=True)
-# The limits library's own in-memory storage: the fast tier has no Redis.
+# Rate-limit windows in this process's memory: the fast tier has no Redis.
 IN_MEMORY_LIMITS = RateLimitSettings(storage_url="memory://")
 
 

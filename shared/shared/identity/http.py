@@ -84,7 +84,8 @@ async def current_principal(
 
 def access(needed: Role | None, rate_class: str | None = None) -> Any:
     """The dependency a route declares: who may call it and which rate limit counts the call.
-    The credential's lookup, the decision and the count take one thread hop together."""
+    A credential's lookup and the decision take one thread hop (the catalog is synchronous);
+    the count is one Redis round trip on the event loop."""
 
     async def check(
         request: Request,
@@ -97,18 +98,16 @@ def access(needed: Role | None, rate_class: str | None = None) -> Any:
         unsafe = request.method in UNSAFE_METHODS
         address = client_address(request)
 
-        def decide() -> tuple[Principal | None, dict[str, str]]:
+        def decide() -> Principal | None:
             principal = identity.verifier.principal(token, session)
             identity.verifier.authorize(principal, needed, unsafe, csrf)
-            if not rate_class:
-                return principal, {}
-            key = principal.rate_key if principal else f"addr:{address}"
-            return principal, identity.limiter.hit(rate_class, key)
+            return principal
 
-        if token or session or rate_class:
-            principal, request.state.rate_headers = await run_in_threadpool(decide)
-        else:  # nothing to look up or count: no thread hop
-            principal, _ = decide()
+        # nothing to look up (anonymous): no thread hop
+        principal = await run_in_threadpool(decide) if token or session else decide()
+        if rate_class:
+            key = principal.rate_key if principal else f"addr:{address}"
+            request.state.rate_headers = await identity.limiter.hit(rate_class, key)
         request.state.principal = principal
         await renew_if_due(request, principal)
         return principal

@@ -31,14 +31,14 @@ async def login(body: LoginIn, request: Request, response: Response) -> SessionO
     identity = identity_of(request)
     counted = (f"user:{body.username}", f"addr:{client_address(request)}")
     for key in counted:
-        await run_in_threadpool(identity.limiter.check, "login", key)
+        await identity.limiter.check("login", key)
     try:
         token, principal = await run_in_threadpool(
             identity.verifier.sign_in, body.username, body.password
         )
     except Unauthenticated:
         for key in counted:
-            await run_in_threadpool(identity.limiter.hit, "login", key)
+            await identity.limiter.hit("login", key)
         raise
     set_session(response, token, principal, identity.cookie_secure)
     return SessionOut.of(principal)
@@ -78,13 +78,13 @@ async def change_password(
     if principal.kind != "user":
         raise Forbidden("an API key has no password")
     counted = f"user:{principal.name}"  # guessing the current password is guessing too
-    await run_in_threadpool(identity.limiter.check, "login", counted)
+    await identity.limiter.check("login", counted)
     try:
         token, fresh = await run_in_threadpool(
             identity.verifier.change_password, principal.name, body.current_password, body.password
         )
     except Forbidden:
-        await run_in_threadpool(identity.limiter.hit, "login", counted)
+        await identity.limiter.hit("login", counted)
         raise
     set_session(response, token, fresh, identity.cookie_secure)
     return SessionOut.of(fresh)
