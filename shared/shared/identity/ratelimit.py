@@ -96,6 +96,9 @@ class Windows(Protocol):
 
 
 class RedisWindows:
+    """Windows in Redis, one script call each; a Redis that has not answered in 2 s counts as
+    down (a search goes on uncounted, a sign-in is refused)."""
+
     def __init__(self, url: str) -> None:
         self._url = url
         # redis.asyncio connections belong to the loop that opened them: one client per loop
