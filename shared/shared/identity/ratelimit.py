@@ -4,9 +4,10 @@ so every API process counts against the same window.
 A window is one sorted set of request times; one Lua script drops the times that left the
 window, decides, counts and answers what the header fields need, in one round trip, on Redis's
 clock (so API processes with drifting clocks share one window). It runs on the event loop
-(``redis.asyncio``): a search spends no thread hop and one round trip on its count. Limits are
-written in the ``limits`` notation (``300/minute``, ``100 per 10 seconds``). ``memory://`` as the
-store keeps the windows in the process instead (one process only: tests, a single dev process).
+(``redis.asyncio``): a count takes one round trip and no thread hop. Limits are written in the
+``limits`` notation (``300/minute``, ``100 per 10 seconds``). The store is a Redis URL
+(``redis://``, ``rediss://``, ``unix://``); ``memory://`` keeps the windows in the process instead
+(one process only: tests, a single dev process).
 
 Answers carry the IETF RateLimit fields (``RateLimit-Policy: "search";q=300;w=60`` and
 ``RateLimit: "search";r=12;t=40``); over the limit is ``RateLimited`` with ``Retry-After``.
