@@ -3,6 +3,7 @@ on the tiny trained checkpoint and the shape pictures it was trained on."""
 
 from __future__ import annotations
 
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -146,13 +147,36 @@ def test_onnx_export_is_cached_by_weights_and_reused(
     entry = tmp_path / "onnx" / f"{TINY_MODEL}-{weights}-v{EXPORT_VERSION}"
     assert sorted(path.name for path in entry.iterdir()) == [IMAGE_FILE, TEXT_FILE]
 
-    def export_again(*args: object, **kwargs: object) -> None:
-        raise AssertionError("the towers were exported again")
+    def never(what: str) -> object:
+        def called(*args: object, **kwargs: object) -> None:
+            raise AssertionError(what)
 
-    monkeypatch.setattr(torch.onnx, "export", export_again)
+        return called
+
+    monkeypatch.setattr(torch.onnx, "export", never("the towers were exported again"))
+    monkeypatch.setattr(open_clip.factory, "load_checkpoint", never("the weights were read"))
     second = tiny(tmp_path, runtime="onnx")
     assert np.allclose(second.embed_images(pictures), first.embed_images(pictures), atol=1e-6)
+    assert np.allclose(second.embed_texts(TEXTS), first.embed_texts(TEXTS), atol=1e-6)
     assert [path.name for path in (tmp_path / "onnx").iterdir()] == [entry.name]
+
+
+def test_an_export_gone_midway_is_refused_not_made_from_no_weights(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tiny(tmp_path, runtime="onnx").load()
+    entry = next((tmp_path / "onnx").iterdir())
+    real_create = open_clip.create_model_and_transforms
+
+    def create_then_lose_the_export(*args: object, **kwargs: object) -> object:
+        assert kwargs["load_weights"] is False  # the export was there when the load began
+        shutil.rmtree(entry)
+        return real_create(*args, **kwargs)
+
+    monkeypatch.setattr(open_clip, "create_model_and_transforms", create_then_lose_the_export)
+    with pytest.raises(RuntimeError, match="went while the model loaded"):
+        tiny(tmp_path, runtime="onnx").load()
+    assert not (tmp_path / "onnx" / entry.name).exists()  # nothing cached from random weights
 
 
 def test_untrained_weights_are_exported_afresh_not_cached(tmp_path: Path) -> None:

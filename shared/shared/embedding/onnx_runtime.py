@@ -8,7 +8,8 @@ entry appears whole or not at all: the towers are exported into a scratch direct
 renamed into place; when two processes export at once, the first rename wins and the other keeps
 the winner's files. Untrained weights (``pretrained=""``, a fresh random init on every load) are
 never cached: they are exported into a temporary directory that goes once the sessions have read
-it.
+it. Once the towers of some weights are cached, the embedder builds the model without reading
+those weights (``exported``): it needs only the model's shape, transform and tokenizer.
 """
 
 from __future__ import annotations
@@ -69,8 +70,10 @@ def onnx_towers(
     weights: str,
     device: str,
     trims_texts: bool,
+    has_weights: bool,
 ) -> OnnxTowers:
     """Sessions for ``model``'s towers; ``examples`` (pixels, tokens) are batches of two.
+    ``model`` is built without its weights (``has_weights`` false) only when they are exported.
 
     ``model`` is spent afterwards: its weights are freed in place (every reference to it sees
     that) before onnxruntime loads its own copy, so the two copies never weigh on memory at once.
@@ -91,12 +94,23 @@ def onnx_towers(
             export(Path(scratch))
             model.to("meta")
             return OnnxTowers(Path(scratch), settings, device)
-    name = f"{settings.name}-{weights}-v{EXPORT_VERSION}"
-    directory = Path(settings.cache_dir) / "onnx" / _file_name(name)
+    directory = _export_directory(settings, weights)
+    if not has_weights and not directory.is_dir():  # exporting it would cache a random init
+        raise RuntimeError(f"the ONNX export in {directory} went while the model loaded")
     if not publish_once(directory, export):
         log.info("onnx cached", model=settings.name, directory=str(directory))
     model.to("meta")
     return OnnxTowers(directory, settings, device)
+
+
+def exported(settings: ModelSettings, weights: str) -> bool:
+    """Whether the towers of these weights are cached (untrained weights never are)."""
+    return bool(settings.pretrained) and _export_directory(settings, weights).is_dir()
+
+
+def _export_directory(settings: ModelSettings, weights: str) -> Path:
+    name = f"{settings.name}-{weights}-v{EXPORT_VERSION}"
+    return Path(settings.cache_dir) / "onnx" / _file_name(name)
 
 
 def publish_once(directory: Path, build: Callable[[Path], None]) -> bool:
