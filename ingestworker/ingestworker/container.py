@@ -71,6 +71,8 @@ class Container(containers.DeclarativeContainer):
         WriteBatcher,
         vectors=vectors,
         images=images,
+        jobs=jobs,
+        objects=objects,
         max_batch=settings.provided.worker.write_batch,
         max_wait_ms=settings.provided.worker.write_wait_ms,
         registry=metrics,

@@ -86,7 +86,9 @@ def worker(tmp_path: Path) -> Iterator[Worker]:
     decisions = ComplianceCatalog(catalog)
     checks = build_checks([ComplianceCheckSettings(**c) for c in CHECKS], embedder)  # type: ignore[arg-type]
     gate = ComplianceGate(checks, decisions, objects, held)
-    writes = WriteBatcher(vectors, images, max_batch=8, max_wait_ms=1, registry=CollectorRegistry())
+    writes = WriteBatcher(
+        vectors, images, jobs, objects, max_batch=8, max_wait_ms=1, registry=CollectorRegistry()
+    )
     pipeline = IngestPipeline(objects, images, jobs, batcher, writes, gate, 1_000_000, 8)
     yield Worker(pipeline, objects, vectors, images, held, jobs, decisions)
     batcher.stop()

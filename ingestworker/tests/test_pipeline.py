@@ -68,11 +68,11 @@ class StagingDeleteOutage(FakeObjectStore):
         super().__init__()
         self.outages_left = 1
 
-    def delete(self, key: str) -> None:
-        if key.startswith("staging/") and self.outages_left:
+    def delete_many(self, keys: list[str]) -> None:
+        if any(key.startswith("staging/") for key in keys) and self.outages_left:
             self.outages_left -= 1
             raise DependencyUnavailable(self.dependency)
-        super().delete(key)
+        super().delete_many(keys)
 
 
 @pytest.fixture

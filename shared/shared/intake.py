@@ -24,16 +24,16 @@ from shared.storage import ObjectStore
 log = get_logger(__name__)
 
 
-def unstage(objects: ObjectStore, jobs: JobStore, image_id: str) -> None:
-    """Delete the staged bytes of ``image_id`` unless another job of them is still queued or
-    processing: that job needs them, and the last one to end deletes them. With the catalog
-    unreachable nobody can tell; they go, and a job that needed them fails with its reason."""
+def unstage(objects: ObjectStore, jobs: JobStore, *image_ids: str) -> None:
+    """Delete the staged bytes of ``image_ids``, but not those another job of them still needs
+    (queued or processing): the last one to end deletes them. One catalog query and one delete
+    request for them all. With the catalog unreachable nobody can tell; they go, and a job that
+    needed them fails with its reason."""
     try:
-        busy = jobs.busy_image_ids([image_id])
+        busy = jobs.busy_image_ids(image_ids)
     except DependencyUnavailable:
         busy = set()
-    if not busy:
-        objects.delete(staging_key(image_id))
+    objects.delete_many([staging_key(image_id) for image_id in image_ids if image_id not in busy])
 
 
 class IngestQueue(Protocol):

@@ -44,3 +44,13 @@ def test_jobs_of_other_bytes_and_variant_jobs_hold_nothing(catalog: Catalog) -> 
     jobs.create(Job("variant", JobState.QUEUED, IMAGE, "a.png", kind="variant"))
     unstage(objects, jobs, IMAGE)
     assert not objects.exists(staging_key(IMAGE))
+
+
+def test_of_many_images_let_go_at_once_only_those_no_job_needs_go(catalog: Catalog) -> None:
+    jobs, objects = JobStore(catalog), FakeObjectStore()
+    images = ["ab" * 32, "cd" * 32, "ef" * 32]
+    for image in images:
+        objects.put(staging_key(image), b"bytes", "image/png")
+    jobs.create(Job("busy", JobState.PROCESSING, images[1], "b.png"))
+    unstage(objects, jobs, *images)
+    assert list(objects.keys("staging/")) == [staging_key(images[1])]

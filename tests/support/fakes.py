@@ -92,6 +92,11 @@ class FakeObjectStore(Failable):
         self._check()
         self.objects.pop(key, None)
 
+    def delete_many(self, keys: list[str]) -> None:
+        self._check()
+        for key in keys:
+            self.objects.pop(key, None)
+
     def keys(self, prefix: str) -> Iterator[str]:
         self._check()
         yield from sorted(k for k in self.objects if k.startswith(prefix))

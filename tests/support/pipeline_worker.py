@@ -64,7 +64,9 @@ def worker_on(
         embedder or FakeEmbedder(), max_batch=8, max_wait_ms=1, registry=registry
     )
     vectors = FakeVectorStore()
-    writes = WriteBatcher(vectors, images, max_batch=64, max_wait_ms=1, registry=registry)
+    writes = WriteBatcher(
+        vectors, images, jobs, objects, max_batch=64, max_wait_ms=1, registry=registry
+    )
     held = ImageCatalog(catalog, QUARANTINED)
     gate = ComplianceGate([], ComplianceCatalog(catalog), objects, held)  # no checks configured
     pipeline = IngestPipeline(objects, images, jobs, batcher, writes, gate, MAX_PIXELS, max_decoded)

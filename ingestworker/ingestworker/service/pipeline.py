@@ -10,8 +10,9 @@ The job does the work only it can do, on its own thread: it reads the staged byt
 them (a large JPEG at a reduced scale: ``shared.imaging.decode_image``), makes the thumbnail and
 the model's input, and lets the picture go. Only ``max_decoded`` jobs hold a decoded picture at
 once, whatever the concurrency. What jobs running together share is batched: the forward pass
-(``EmbeddingBatcher``) and the index and catalog writes (``WriteBatcher``). The original is
-copied from the staging object on the server; its bytes never travel back.
+(``EmbeddingBatcher``), and the index and catalog writes with the staging deletes after them
+(``WriteBatcher``). The original is copied from the staging object on the server; its bytes
+never travel back.
 
 Several jobs for the same new bytes (uploaded at once) share one staging object: it goes only
 when no job of those bytes is still queued or processing, so none of them finds it gone midway.
@@ -158,13 +159,13 @@ class IngestPipeline:
             record.tags = list(params.get("tags", []))
         if outcome is Outcome.QUARANTINE:
             self._gate.hold(record, data, prepared.info.mime, prepared.thumbnail, job.job_id)
-        else:
-            try:
-                self._publish(record, staging_key(image_id), prepared, job.job_id)
-            except ObjectNotFound:  # the staging object went after it was read
-                return self._finished_elsewhere(job.job_id, image_id, known)
-        self.let_go_of_staging(image_id)
-        return JobState.QUARANTINED if outcome is Outcome.QUARANTINE else JobState.DONE
+            self.let_go_of_staging(image_id)
+            return JobState.QUARANTINED
+        try:  # the write batch lets go of the staged bytes
+            self._publish(record, staging_key(image_id), prepared, job.job_id)
+        except ObjectNotFound:  # the staging object went after it was read
+            return self._finished_elsewhere(job.job_id, image_id, known)
+        return JobState.DONE
 
     def let_go_of_staging(self, image_id: str) -> None:
         unstage(self._objects, self._jobs, image_id)
@@ -192,7 +193,8 @@ class IngestPipeline:
     def _publish(
         self, record: ImageRecord, source_key: str, prepared: Prepared, job_id: str
     ) -> None:
-        """Bytes first, then the index row, then the catalog row with the job's `done`."""
+        """Bytes first, then the index row, then the catalog row with the job's `done`, then the
+        staged bytes go (when no other job needs them)."""
         self._objects.copy(source_key, original_key(record.id), prepared.info.mime)
         self._objects.put(thumb_key(record.id), prepared.thumbnail, "image/webp")
         self._writes.write(record, job_id)
