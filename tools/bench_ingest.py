@@ -3,15 +3,19 @@ on servers of its own (Redis, MinIO, Milvus; then ingestapi and a worker per mod
 
 For each model it measures, side by side: the forward pass alone at the worker's batch size, the
 CPU stage per picture (draft decode, thumbnail, the model's transform) on one core and on all
-(``tools/ingest_stages.py``), the limit they imply together, ``1 / (cpu_stage_cost / cores +
-embed_cost)``, and then photo-like 1024x768 JPEGs uploaded through ingestapi by several clients
-at once until every job is done: end-to-end images/s, its ratio to the limit, and the worker's
-peak RSS. Then where the CPU went in that window, per picture and per process (the worker,
-ingestapi, MinIO, Milvus, Redis, this client) beside what the cores could give, and the forward
-pass as the pipeline ran it (mean batch, seconds per picture) beside its time alone. The embedder
-runs with the worker's own model settings (conf + env), device and runtime as asked. ViT-B-32
-runs with untrained weights (no model hub): its compute, and so its speed, is the production
-model's.
+(``tools/ingest_stages.py``), each before and after the end-to-end run and averaged (this host's
+speed drifts by up to a fifth between minutes), the limit they imply together, ``1 /
+(cpu_stage_cost / cores + embed_cost)``; and in between, photo-like 1024x768 JPEGs uploaded
+through ingestapi by several clients at once until every job is done: end-to-end images/s, its
+ratio to the limit, and the worker's peak RSS. Then where the CPU went in that window, per
+picture and per process (the worker, ingestapi, MinIO, Milvus, Redis, this client) beside what
+the cores could give, and the forward pass as the pipeline ran it (mean batch, seconds per
+picture) beside its time alone. The embedder
+runs with the worker's own model settings (conf + env), device and runtime as asked; several
+runtimes (``--runtime torch,onnx``) run one after the other on the same servers and pictures.
+ViT-B-32 runs with untrained weights (no model hub), drawn from one seed and saved to a file: its
+compute, and so its speed, is the production model's, and the worker starts as a production one
+does, from a weights file whose ONNX export (made by the bench's own embedder) is cached.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,11 +59,41 @@ ONE_CORE_PICTURES = 100  # enough for a steady rate on one core
 FINISHED = ("done", "failed", "duplicate", "quarantined")
 
 
-def model_settings(key: str, device: str, runtime: str) -> ModelSettings:
-    """The worker's model settings (conf/ingestworker.yaml + env), for ``key``'s model."""
+@dataclass
+class Run:
+    key: str  # of MODELS
+    runtime: str  # "": the worker's configured one
+    number: int  # the stack's: its Redis database, its directory
+    models: Path  # weights files and ONNX exports
+
+
+def model_settings(key: str, device: str, runtime: str, models: Path) -> ModelSettings:
+    """The worker's model settings (conf/ingestworker.yaml + env), for ``key``'s model, its
+    weights in a file and its exports cached in ``models``."""
     name, weights = MODELS[key]
-    chosen = {"name": name, "pretrained": weights, "device": device, "runtime": runtime}
+    chosen = {
+        "name": name,
+        "pretrained": weights or untrained_weights(name, models),
+        "device": device,
+        "cache_dir": str(models),
+    }
+    if runtime:
+        chosen["runtime"] = runtime
     return ModelSettings.model_validate({**WorkerSettings().model.model_dump(), **chosen})
+
+
+def untrained_weights(name: str, models: Path) -> str:
+    """``name``'s weights drawn from one seed, saved once per run."""
+    path = models / f"{name}-untrained.safetensors"
+    if not path.exists():
+        import open_clip
+        import torch
+        from safetensors.torch import save_file
+
+        torch.manual_seed(0)
+        model = open_clip.create_model(name, pretrained=None)
+        save_file({key: value.contiguous() for key, value in model.state_dict().items()}, path)
+    return str(path)
 
 
 def measure_stages(settings: ModelSettings, pictures: list[bytes], max_pixels: int) -> Figures:
@@ -69,10 +104,9 @@ def measure_stages(settings: ModelSettings, pictures: list[bytes], max_pixels: i
     name = settings.name
     one = cpu_stage_rate(name, side, max_pixels, pictures[:ONE_CORE_PICTURES], processes=1)
     every = cpu_stage_rate(name, side, max_pixels, pictures, processes=os.cpu_count() or 1)
-    figures = Figures(name, embedder.batch_size, embedder.precision, embed, one, every)
-    if embedder.device == "cuda":
-        figures.agreement = agreement_with_fp32(settings)
-    return figures
+    return Figures(
+        name, embedder.runtime, embedder.batch_size, embedder.precision, embed, one, every
+    )
 
 
 def agreement_with_fp32(settings: ModelSettings) -> float:
@@ -114,11 +148,21 @@ def finished_states(jobs: JobStore, expected: int) -> dict[str, int] | None:
     return states if sum(states.get(s, 0) for s in FINISHED) >= expected else None
 
 
-def ingest(stack: Stack, pictures: list[bytes], args: argparse.Namespace, figures: Figures) -> None:
+def ingest(
+    stack: Stack,
+    pictures: list[bytes],
+    args: argparse.Namespace,
+    settings: ModelSettings,
+    figures: Figures,
+) -> None:
     """End-to-end images/s (first request sent → every job finished), the uploads' part of it,
     the worker's peak RSS, and the CPU every process spent meanwhile."""
     stack.start_ingestapi(RATE_LIMIT__INGEST="100000/minute")
-    worker = stack.start_worker(MODEL__DEVICE=args.device, MODEL__RUNTIME=args.runtime)
+    worker = stack.start_worker(
+        MODEL__DEVICE=settings.device,
+        MODEL__RUNTIME=settings.runtime,
+        MODEL__CACHE_DIR=settings.cache_dir,
+    )
     assert worker.proc is not None
     cpu = CpuWindow(process_ids(stack))
     catalog = stack.catalog()
@@ -160,17 +204,26 @@ def process_ids(stack: Stack) -> dict[str, int]:
     return {**pids, "client": os.getpid()}
 
 
-def bench(servers: Servers, key: str, pictures: list[bytes], args: argparse.Namespace) -> Figures:
-    settings = model_settings(key, args.device, args.runtime)
-    figures = measure_stages(settings, pictures, WorkerSettings().limits.max_pixels)
-    name, weights = MODELS[key]
-    number = list(MODELS).index(key)
-    stack = Stack(servers, f"bench-{key}", number + 1, model_name=name, model_weights=weights)
+def bench(servers: Servers, run: Run, pictures: list[bytes], args: argparse.Namespace) -> Figures:
+    key, runtime, number = run.key, run.runtime, run.number
+    settings = model_settings(key, args.device, runtime, run.models)
+    max_pixels = WorkerSettings().limits.max_pixels
+    figures = measure_stages(settings, pictures, max_pixels)
+    if settings.device == "cuda":
+        figures.agreement = agreement_with_fp32(settings)
+    stack = Stack(
+        servers,
+        f"bench-{key}-{runtime or 'conf'}",
+        number,
+        model_name=settings.name,
+        model_weights=settings.pretrained,
+    )
     try:
-        ingest(stack, pictures, args, figures)
+        ingest(stack, pictures, args, settings, figures)
     finally:
         stack.stop_all()
         shutil.rmtree(stack.work, ignore_errors=True)
+    figures.averaged_with(measure_stages(settings, pictures, max_pixels))
     return figures
 
 
@@ -179,18 +232,29 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=1000)
     parser.add_argument("--models", default="tiny,vit", help="comma-separated: tiny, vit")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
-    parser.add_argument("--runtime", choices=("torch", "onnx"), default="torch")
+    parser.add_argument(
+        "--runtime", default="", help="comma-separated: torch, onnx, auto; default: the worker's"
+    )
     parser.add_argument("--clients", type=int, default=4, help="uploads at once")
     parser.add_argument("--per-request", type=int, default=25, help="files per request")
     args = parser.parse_args()
     keys = [key.strip() for key in args.models.split(",")]
     if unknown := set(keys) - set(MODELS):
         parser.error(f"unknown models {sorted(unknown)}; choose from {sorted(MODELS)}")
+    runtimes = [runtime.strip() for runtime in args.runtime.split(",")]
+    if unknown := set(runtimes) - {"", "torch", "onnx", "auto"}:
+        parser.error(f"unknown runtimes {sorted(unknown)}; choose from auto, onnx, torch")
 
     pictures = photo_likes(args.images)
     kb = sum(map(len, pictures)) / len(pictures) / 1000
     with tempfile.TemporaryDirectory() as work, running_servers(Path(work)) as servers:
-        rows = [(key, bench(servers, key, pictures, args)) for key in keys]
+        models = Path(work) / "models"
+        models.mkdir()
+        runs = [(key, runtime) for key in keys for runtime in runtimes]
+        rows = [
+            (key, bench(servers, Run(key, runtime, number, models), pictures, args))
+            for number, (key, runtime) in enumerate(runs, start=1)
+        ]
     report(rows, args, kb)
 
 

@@ -16,11 +16,13 @@ RSS_GOAL_MB = 2048
 @dataclass
 class Figures:
     model: str
+    runtime: str
     batch: int
     precision: str
     embed: float  # images/s, forward pass alone
     one_core: float  # images/s, CPU stage
     all_cores: float
+    embed_measures: tuple[float, ...] = ()  # before and after the end-to-end run
     agreement: float | None = None  # on CUDA: least cosine of its precision's rows vs fp32's
     uploads: float = 0.0  # images/s until ingestapi had answered every request
     e2e: float = 0.0
@@ -28,6 +30,18 @@ class Figures:
     cpu_ms: dict[str, float] = field(default_factory=dict)  # per picture, by process
     batch_mean: float = 0.0  # pictures per forward pass in the pipeline
     forward_ms: float = 0.0  # forward-pass seconds per picture in the pipeline, in ms
+
+    def averaged_with(self, later: Figures) -> None:
+        """The stages' rates as the mean of this measure (before the end-to-end run) and
+        ``later``'s (after it): the limit this host allowed around the run."""
+        self.embed_measures = (self.embed, later.embed)
+        self.embed = (self.embed + later.embed) / 2
+        self.one_core = (self.one_core + later.one_core) / 2
+        self.all_cores = (self.all_cores + later.all_cores) / 2
+
+    @property
+    def label(self) -> str:
+        return f"{self.model} {self.runtime}"
 
     @property
     def limit(self) -> float:
@@ -44,18 +58,19 @@ def report(rows: list[tuple[str, Figures]], args: argparse.Namespace, kb: float)
     print(
         f"\ningest: {args.images} photo-like JPEGs of {WIDTH}x{HEIGHT} (gradients + grain, "
         f"{kb:.0f} KB mean), {args.clients} clients x {args.per_request} files per request; "
-        f"device {args.device}, runtime {args.runtime}, {os.cpu_count()} cores"
+        f"device {args.device}, {os.cpu_count()} cores"
     )
     print("CPU stage: draft decode + thumbnail + the model's transform, one process per core")
-    print("limit = 1 / (CPU stage cost / cores + forward pass cost); images/s throughout;")
+    print("limit = 1 / (CPU stage cost / cores + forward pass cost), each the mean of a measure")
+    print("before and one after the end-to-end run; images/s throughout;")
     print("upload: until ingestapi answered every request; e2e: until every job was done")
     print(
-        f"{'model':<12}{'batch':>6}{'prec':>6}{'embed':>9}{'cpu 1':>8}{'cpu all':>9}"
+        f"{'model, runtime':<18}{'batch':>6}{'prec':>6}{'embed':>9}{'cpu 1':>8}{'cpu all':>9}"
         f"{'limit':>8}{'upload':>8}{'e2e':>8}{'e2e/lim':>9}{'RSS MB':>8}"
     )
     for _, f in rows:
         print(
-            f"{f.model:<12}{f.batch:>6}{f.precision:>6}{f.embed:>9.1f}{f.one_core:>8.1f}"
+            f"{f.label:<18}{f.batch:>6}{f.precision:>6}{f.embed:>9.1f}{f.one_core:>8.1f}"
             f"{f.all_cores:>9.1f}{f.limit:>8.1f}{f.uploads:>8.1f}{f.e2e:>8.1f}"
             f"{f.e2e / f.limit:>9.2f}{f.rss_mb:>8.0f}"
         )
@@ -69,22 +84,25 @@ def where_the_cpu_went(rows: list[tuple[str, Figures]]) -> None:
     could give at that rate; then the forward pass in the pipeline against the limit's."""
     names = list(rows[0][1].cpu_ms)
     print("CPU ms per picture, end-to-end window (cores' budget = cores x wall time / pictures)")
-    print(f"{'model':<12}" + "".join(f"{n:>10}" for n in names) + f"{'total':>8}{'budget':>8}")
+    columns = "".join(f"{n:>10}" for n in names)
+    print(f"{'model, runtime':<18}{columns}{'total':>8}{'budget':>8}")
     for _, f in rows:
         spent = "".join(f"{f.cpu_ms[n]:>10.1f}" for n in names)
-        print(f"{f.model:<12}{spent}{sum(f.cpu_ms.values()):>8.1f}{f.budget_ms:>8.1f}")
+        print(f"{f.label:<18}{spent}{sum(f.cpu_ms.values()):>8.1f}{f.budget_ms:>8.1f}")
     cores = os.cpu_count() or 1
     for _, f in rows:
         servers_ms = sum(ms for name, ms in f.cpu_ms.items() if name not in ("worker", "client"))
         with_servers = 1 / (1 / f.limit + servers_ms / 1000 / cores)
         print(
-            f"{f.model}: counting the servers' {servers_ms:.1f} ms too, the limit would be "
+            f"{f.label}: counting the servers' {servers_ms:.1f} ms too, the limit would be "
             f"{with_servers:.1f} images/s; e2e is {f.e2e / with_servers:.2f} of it"
         )
         print(
-            f"{f.model}: forward pass in the pipeline {f.forward_ms:.1f} ms per picture at a mean "
+            f"{f.label}: forward pass in the pipeline {f.forward_ms:.1f} ms per picture at a mean "
             f"batch of {f.batch_mean:.1f}; alone at {f.batch}: {1000 / f.embed:.1f} ms"
         )
+        measures = " then ".join(f"{rate:.1f}" for rate in f.embed_measures)
+        print(f"{f.label}: forward pass alone, before then after the run: {measures} images/s")
     print()
 
 
@@ -92,12 +110,12 @@ def goals(rows: list[tuple[str, Figures]], device: str) -> None:
     """The issue's goals, one line each; on CUDA the CPU stages bound the rate, not the GPU."""
     cores = os.cpu_count() or 1
     for key, f in rows:
-        print(f"{f.model}: e2e/limit {f.e2e / f.limit:.2f} (goal >= {GOALS[key]})")
+        print(f"{f.label}: e2e/limit {f.e2e / f.limit:.2f} (goal >= {GOALS[key]})")
         if device == "cuda":
             ratio = f.e2e / (cores * f.one_core)
-            print(f"{f.model}: e2e / (cores x one-core CPU stage) {ratio:.2f} (goal >= 0.7)")
+            print(f"{f.label}: e2e / (cores x one-core CPU stage) {ratio:.2f} (goal >= 0.7)")
         if f.agreement is not None:
             cosine = f"least cosine {f.agreement:.4f}"
-            print(f"{f.model}: {f.precision} vs fp32, {cosine} (goal >= 0.999)")
+            print(f"{f.label}: {f.precision} vs fp32, {cosine} (goal >= 0.999)")
     heaviest = max((f for _, f in rows), key=lambda f: f.rss_mb)
-    print(f"worker peak RSS {heaviest.rss_mb:.0f} MB, {heaviest.model} (goal < {RSS_GOAL_MB})")
+    print(f"worker peak RSS {heaviest.rss_mb:.0f} MB, {heaviest.label} (goal < {RSS_GOAL_MB})")
