@@ -170,7 +170,7 @@ class ClipEmbedder:
     def _needs_weights(self, weights: str) -> bool:
         """torch runs the weights; onnx reads them only to export them, once per machine. Not
         reading them again spares a start the checkpoint's copy beside the model's (ViT-B-32:
-        peak 1.98 GB, then 1.58 GB once onnxruntime has its copy)."""
+        a start peaked at 1.98 GB with it, at 1.64 GB without)."""
         if self.runtime == "torch":
             return True
         from shared.embedding.onnx_runtime import exported
