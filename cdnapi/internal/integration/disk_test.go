@@ -37,9 +37,13 @@ func TestOriginalsAndVariantsAreServedFromDisk(t *testing.T) {
 	logs := &lockedBuffer{}
 	cdn := newCDNServer(t, cdnOptions{endpoint: shared.endpoint, bucket: bucket, logs: logs})
 	originalPath, variantPath := "/images/"+id, "/images/"+id+"/variants/"+variantID
-	for path, want := range map[string][]byte{originalPath: original, variantPath: variant} {
-		if resp, body := get(t, http.MethodGet, cdn.URL+path); resp.StatusCode != http.StatusOK || !bytes.Equal(body, want) {
-			t.Fatalf("first GET %s = %d, %d bytes", path, resp.StatusCode, len(body))
+	// In this order: the access log's lines are checked in the order of the requests.
+	for _, first := range []struct {
+		path string
+		want []byte
+	}{{originalPath, original}, {variantPath, variant}} {
+		if resp, body := get(t, http.MethodGet, cdn.URL+first.path); resp.StatusCode != http.StatusOK || !bytes.Equal(body, first.want) {
+			t.Fatalf("first GET %s = %d, %d bytes", first.path, resp.StatusCode, len(body))
 		}
 	}
 	for _, key := range []string{storage.OriginalKey(id), storage.VariantKey(id, variantID)} {
