@@ -117,8 +117,8 @@ fmt: python-deps ## format Python and Go
 
 bench: bench-ingest bench-search bench-cdn ## every benchmark, printing numbers
 
-bench-ingest: setup ## ingest rate (images/s) through ingestapi + worker
-	$(PY) tools/bench_ingest.py
+bench-ingest: setup ## ingest rate (images/s) through ingestapi + worker, default runtime and torch
+	$(PY) tools/bench_ingest.py --runtime auto,torch
 
 bench-search: setup ## text-embedding time and search p50/p99 at 10k and 100k vectors
 	$(PY) tools/bench_search.py
