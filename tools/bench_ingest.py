@@ -10,9 +10,9 @@ through ingestapi by several clients at once until every job is done: end-to-end
 ratio to the limit, and the worker's peak RSS. Then where the CPU went in that window, per
 picture and per process (the worker, ingestapi, MinIO, Milvus, Redis, this client) beside what
 the cores could give, and the forward pass as the pipeline ran it (mean batch, seconds per
-picture) beside its time alone. The embedder
-runs with the worker's own model settings (conf + env), device and runtime as asked; several
-runtimes (``--runtime torch,onnx``) run one after the other on the same servers and pictures.
+picture) beside its time alone. The embedder runs with the worker's own model settings (conf +
+env), device and runtime as asked; several runtimes (``--runtime torch,onnx``) run one after the
+other on the same servers and pictures.
 ViT-B-32 runs with untrained weights (no model hub), drawn from one seed and saved to a file: its
 compute, and so its speed, is the production model's, and the worker starts as a production one
 does, from a weights file whose ONNX export (made by the bench's own embedder) is cached.
@@ -110,14 +110,11 @@ def measure_stages(settings: ModelSettings, pictures: list[bytes], max_pixels: i
 
 
 def agreement_with_fp32(settings: ModelSettings) -> float:
-    """How the settings' precision agrees with fp32 on the shape pictures. Both embedders start
-    from one seed: untrained weights (``pretrained=""``) are drawn anew at each load."""
-    import torch
-
+    """How the settings' precision agrees with fp32 on the shape pictures, both embedders
+    loading the same weights file."""
     images = [image for _, image in samples(32, seed=7, image_size=256)]
     embedders = {}
     for precision in ("fp32", settings.precision):
-        torch.manual_seed(0)
         embedders[precision] = ClipEmbedder(settings.model_copy(update={"precision": precision}))
         embedders[precision].load()
     return agreement(embedders["fp32"], embedders[settings.precision], images)
