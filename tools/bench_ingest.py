@@ -42,6 +42,7 @@ from ingestworker.config import WorkerSettings  # noqa: E402
 from shared.catalog.jobs import JobStore  # noqa: E402
 from shared.config import ModelSettings  # noqa: E402
 from shared.embedding import TINY_CHECKPOINT, TINY_MODEL, ClipEmbedder, agreement  # noqa: E402
+from tests.support.model_weights import seeded_weights  # noqa: E402
 from tests.support.processes import wait_until  # noqa: E402
 from tests.support.servers import Servers, running_servers  # noqa: E402
 from tests.support.stack import Stack  # noqa: E402
@@ -73,27 +74,13 @@ def model_settings(key: str, device: str, runtime: str, models: Path) -> ModelSe
     name, weights = MODELS[key]
     chosen = {
         "name": name,
-        "pretrained": weights or untrained_weights(name, models),
+        "pretrained": weights or seeded_weights(name, 0, models / f"{name}-untrained.safetensors"),
         "device": device,
         "cache_dir": str(models),
     }
     if runtime:
         chosen["runtime"] = runtime
     return ModelSettings.model_validate({**WorkerSettings().model.model_dump(), **chosen})
-
-
-def untrained_weights(name: str, models: Path) -> str:
-    """``name``'s weights drawn from one seed, saved once per run."""
-    path = models / f"{name}-untrained.safetensors"
-    if not path.exists():
-        import open_clip
-        import torch
-        from safetensors.torch import save_file
-
-        torch.manual_seed(0)
-        model = open_clip.create_model(name, pretrained=None)
-        save_file({key: value.contiguous() for key, value in model.state_dict().items()}, path)
-    return str(path)
 
 
 def measure_stages(settings: ModelSettings, pictures: list[bytes], max_pixels: int) -> Figures:

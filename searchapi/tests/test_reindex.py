@@ -13,6 +13,7 @@ from imagesearch_samples.shapes import samples
 from shared.embedding import TINY_MODEL, weights_id
 from shared.vectors import VectorStore
 from tests.support.images import encode
+from tests.support.model_weights import seeded_weights
 from tests.support.processes import ROOT
 from tests.support.stack import Stack, wait_for_job
 
@@ -21,18 +22,7 @@ UNLIMITED = "1000000/minute"
 
 def _model_b(directory: Path) -> str:
     """Model B: the tiny architecture with other (seeded, untrained) weights."""
-    import open_clip
-    import torch
-    from safetensors.torch import save_file
-
-    from shared.embedding import CLIP_CONFIGS
-
-    open_clip.add_model_config(CLIP_CONFIGS)
-    torch.manual_seed(7)
-    model, _, _ = open_clip.create_model_and_transforms(TINY_MODEL, pretrained=None)
-    path = directory / "model-b.safetensors"
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path))
-    return str(path)
+    return seeded_weights(TINY_MODEL, 7, directory / "model-b.safetensors")
 
 
 def _poll_search(url: str, stop: threading.Event, statuses: list[int]) -> None:
